@@ -6,7 +6,9 @@
  *  - `session-only`: nothing persisted; secrets live in memory until the app quits.
  * Implementations live beside this file; services depend only on this interface.
  */
-export type SecretStoreMode = 'os-keychain' | 'passphrase' | 'session-only';
+import type { SecretStoreMode } from '../../shared/domain';
+
+export type { SecretStoreMode };
 
 export interface SecretStore {
   readonly mode: SecretStoreMode;

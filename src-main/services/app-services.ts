@@ -1,0 +1,43 @@
+import { mkdir } from 'node:fs/promises';
+import type { AppEvent } from '../shared/jobs';
+import { JobRunner } from './jobs/job-runner';
+import { ProfileStore } from './profiles/profile-store';
+import { SettingsStore } from './settings/settings-store';
+import type { SafeStorageLike } from './vault/keychain-store';
+import { Vault } from './vault/vault';
+
+export interface ServicesOptions {
+  readonly dataDir: string;
+  readonly mode: 'electron' | 'browser';
+  readonly version: string;
+  readonly safeStorage?: SafeStorageLike;
+  /** Opens an allowed https URL in the user's browser; absent where that is impossible. */
+  readonly openExternal?: (url: string) => Promise<void>;
+  /** Pushes an event to every connected window. */
+  readonly broadcast: (event: AppEvent) => void;
+}
+
+/** Every main-process service, built once by a composition root (Electron or browser mode). */
+export interface Services {
+  readonly options: ServicesOptions;
+  readonly vault: Vault;
+  readonly settings: SettingsStore;
+  readonly profiles: ProfileStore;
+  readonly jobs: JobRunner;
+}
+
+export async function createServices(options: ServicesOptions): Promise<Services> {
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const vault = await Vault.open({
+    dataDir: options.dataDir,
+    ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+    onChange: (unlocked) => options.broadcast({ type: 'vault', unlocked }),
+  });
+  return {
+    options,
+    vault,
+    settings: new SettingsStore(options.dataDir),
+    profiles: new ProfileStore(options.dataDir, vault),
+    jobs: new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) }),
+  };
+}

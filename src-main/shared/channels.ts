@@ -1,0 +1,32 @@
+/**
+ * Every channel name, once. Kept free of zod so the sandboxed preload can import it cheaply and
+ * expose exactly one function per channel.
+ */
+export const CHANNELS = [
+  'app:info',
+  'settings:get',
+  'settings:set',
+  'vault:status',
+  'vault:set-passphrase',
+  'vault:unlock',
+  'vault:lock',
+  'profiles:list',
+  'profiles:save',
+  'profiles:delete',
+  'jobs:list',
+  'jobs:cancel',
+  'jobs:answer',
+  'jobs:dismiss',
+  'diagnostics:self-check',
+  'shell:open-external',
+] as const;
+
+export type Channel = (typeof CHANNELS)[number];
+
+export function isChannel(name: string): name is Channel {
+  return (CHANNELS as readonly string[]).includes(name);
+}
+
+/** The IPC channel names used underneath (Electron transport only). */
+export const IPC_INVOKE = 'ohitori:invoke';
+export const IPC_EVENT = 'ohitori:event';
