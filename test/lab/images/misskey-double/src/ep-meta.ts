@@ -79,7 +79,7 @@ export function applyUpdateMeta(before: StoredSettings, ps: Record<string, unkno
   return next as unknown as StoredSettings;
 }
 
-async function logsFor(ctx: CallContext, ps: Endpoints['admin/show-moderation-logs']['req']): Promise<Endpoints['admin/show-moderation-logs']['res']> {
+async function logsFor(ps: Endpoints['admin/show-moderation-logs']['req'], ctx: CallContext): Promise<Endpoints['admin/show-moderation-logs']['res']> {
   const { pool } = ctx.deps;
   const limit = ps.limit ?? 10;
   const r = await pool.query<{ id: string; createdAt: Date; type: string; info: Record<string, never>; userId: string }>(
