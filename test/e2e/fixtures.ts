@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/** Chromium flags for this machine: Debian's binary, headless, no background traffic. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+export interface BrowserModeApp {
+  readonly url: string;
+  readonly origin: string;
+  readonly token: string;
+  readonly dataDir: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real browser-mode host (the built `dist/main/main-web.js`) with its own data
+ * directory and resolves with the URL it prints. Each test gets a fresh directory unless it
+ * passes one (to test a restart).
+ */
+export async function startBrowserMode(opts: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<BrowserModeApp> {
+  if (!existsSync('dist/main/main-web.js') || !existsSync('dist/renderer/index.html')) {
+    throw new Error('The app is not built: run `npm run build` first');
+  }
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'ohitori-e2e-')));
+  const child = spawn(process.execPath, ['dist/main/main-web.js', '--port', '0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`browser mode did not start: ${stderr}`)), 20_000);
+    rl.once('line', (l) => {
+      clearTimeout(timer);
+      resolve(l);
+    });
+    child.once('exit', (code) => reject(new Error(`browser mode exited (${code}): ${stderr}`)));
+  });
+  const m = /^OHITORI_URL=(http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)$/.exec(line);
+  if (!m) throw new Error(`unexpected first line: ${line}`);
+  return {
+    url: `${m[1]}/#token=${m[2]}`,
+    origin: m[1]!,
+    token: m[2]!,
+    dataDir,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** Opens the app and waits for the shell's ready marker, never a sleep. */
+export async function openApp(browser: Browser, app: BrowserModeApp, locale = 'en-US'): Promise<Page> {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  await page.goto(app.url);
+  await page.waitForSelector('[data-app-state="ready"]');
+  return page;
+}
+
+/** Web-first checks for vitest (Playwright's own `expect` belongs to @playwright/test). They poll; no sleeps. */
+const POLL = { timeout: 15_000, interval: 50 };
+
+export async function expectText(loc: Locator, text: string): Promise<void> {
+  await expect.poll(() => loc.first().innerText().catch(() => ''), POLL).toContain(text);
+}
+
+export async function expectNoText(loc: Locator, text: string): Promise<void> {
+  await expect.poll(() => loc.first().innerText().catch(() => text), POLL).not.toContain(text);
+}
+
+export async function expectAttr(loc: Locator, name: string, value: string): Promise<void> {
+  await expect.poll(() => loc.first().getAttribute(name).catch(() => null), POLL).toBe(value);
+}
+
+export async function expectVisible(loc: Locator): Promise<void> {
+  await loc.first().waitFor({ state: 'visible', timeout: POLL.timeout });
+}
+
+export async function expectCount(loc: Locator, n: number): Promise<void> {
+  await expect.poll(() => loc.count(), POLL).toBe(n);
+}
