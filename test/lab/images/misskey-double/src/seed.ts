@@ -59,7 +59,7 @@ export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string
 
   for (const [host, software] of [['mastodon.example', 'mastodon'], ['remote.example', 'misskey'], ['spam.example', 'misskey']] as const) {
     await pool.query(`INSERT INTO "instance" ("id", "firstRetrievedAt", "host", "usersCount", "softwareName", "softwareVersion") VALUES ($1, now(), $2, 1, $3, '4.3.0') ON CONFLICT ("host") DO NOTHING`, [genId(deps.cfg.id), host, software]);
-    await pool.query(`INSERT INTO "user" ("id", "createdAt", "username", "usernameLower", "host", "name") VALUES ($1, now(), 'alice', 'alice', $2, 'Alice@' || $2) ON CONFLICT DO NOTHING`, [genId(deps.cfg.id), host]);
+    await pool.query(`INSERT INTO "user" ("id", "createdAt", "username", "usernameLower", "host", "name") VALUES ($1, now(), 'alice', 'alice', $2, $3) ON CONFLICT DO NOTHING`, [genId(deps.cfg.id), host, `Alice@${host}`]);
   }
 
   const authors = [root, ...users];

@@ -1,0 +1,156 @@
+/**
+ * A throw-away compose stack (the double + postgres:15-alpine + redis:7-alpine) on one lab
+ * server, driven from the host through that server's dockerd socket. The double's port is
+ * published on the server's lab address so tests reach it directly; the stack lives under the
+ * server's /var/tmp, which the host sees under OHLAB_<S>_ROOT.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+const REPO = resolve(import.meta.dirname, '../../..');
+const DOUBLE_DIR = join(REPO, 'test/lab/images/misskey-double');
+
+/** The lab's shell-style env file, written by test/lab/up.sh. */
+export async function readLabEnv(): Promise<Record<string, string>> {
+  const path = join(REPO, 'test/lab/state/lab.env');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`lab is not up (${path} missing): run npm run lab:up first`);
+  }
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  return env;
+}
+
+export interface RunResult { code: number; stdout: Buffer; stderr: string }
+
+/** Runs a command; stdin may be a Buffer. Never throws on a non-zero exit. */
+export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; stdin?: Buffer; cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err }));
+    child.stdin.end(opts.stdin ?? Buffer.alloc(0));
+  });
+}
+
+async function must(p: Promise<RunResult>, what: string): Promise<RunResult> {
+  const r = await p;
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`);
+  return r;
+}
+
+/** Bundles the double and builds it on `server` under a tag keyed by the bundle's hash. */
+export async function buildDoubleImage(lab: Record<string, string>, server: 'A' | 'B'): Promise<string> {
+  await must(run(process.execPath, [join(DOUBLE_DIR, 'build.mjs')], { cwd: REPO }), 'build.mjs');
+  const hash = createHash('sha256').update(await readFile(join(DOUBLE_DIR, 'dist/server.mjs'))).update(await readFile(join(DOUBLE_DIR, 'Dockerfile'))).digest('hex').slice(0, 12);
+  const tag = `ohitori-it/misskey-double:${hash}`;
+  const env = { DOCKER_HOST: lab[`OHLAB_${server}_DOCKER_HOST`] };
+  if ((await run('docker', ['image', 'inspect', tag], { env })).code !== 0) {
+    await must(run('docker', ['build', '-q', '-t', tag, DOUBLE_DIR], { env }), `docker build on ${server}`);
+  }
+  return tag;
+}
+
+/** One stack on one lab server. */
+export class DoubleStack {
+  readonly project = `ohdbl${randomBytes(3).toString('hex')}`;
+  readonly port = randomInt(20000, 30000);
+  readonly serverDir: string;
+  readonly hostDir: string;
+  readonly url: string;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(readonly lab: Record<string, string>, readonly server: 'A' | 'B', readonly image: string, readonly opts: { setupPassword?: string; domain?: string } = {}) {
+    this.serverDir = `/var/tmp/${this.project}`;
+    this.hostDir = join(lab[`OHLAB_${server}_ROOT`] ?? '', this.serverDir);
+    this.url = `http://${lab[`OHLAB_${server}_IP`]}:${this.port}`;
+    this.env = { DOCKER_HOST: lab[`OHLAB_${server}_DOCKER_HOST`] };
+  }
+
+  private composeYml(): string {
+    const d = this.serverDir;
+    return `services:
+  web:
+    image: ${this.image}
+    init: true
+    ports: ["${this.lab[`OHLAB_${this.server}_IP`]}:${this.port}:3000"]
+    volumes: ["${d}/files:/misskey/files", "${d}/.config:/misskey/.config:ro"]
+    depends_on: {db: {condition: service_healthy}, redis: {condition: service_healthy}}
+  redis:
+    image: redis:7-alpine
+    healthcheck: {test: "redis-cli ping", interval: 1s, retries: 30}
+  db:
+    image: postgres:15-alpine
+    environment: {POSTGRES_USER: misskey, POSTGRES_PASSWORD: dbpass, POSTGRES_DB: misskey}
+    healthcheck: {test: "pg_isready -U misskey -d misskey", interval: 1s, retries: 60}
+`;
+  }
+
+  private configYml(): string {
+    return [
+      `url: https://${this.opts.domain ?? this.lab[`OHLAB_${this.server}_DOMAIN`]}`,
+      'port: 3000',
+      'db: {host: db, port: 5432, db: misskey, user: misskey, pass: dbpass}',
+      'redis: {host: redis, port: 6379}',
+      'id: aidx',
+      ...(this.opts.setupPassword ? [`setupPassword: ${this.opts.setupPassword}`] : []),
+      '',
+    ].join('\n');
+  }
+
+  compose(args: readonly string[], stdin?: Buffer): Promise<RunResult> {
+    return run('docker-compose', ['-p', this.project, '-f', join(this.hostDir, 'compose.yml'), ...args], { env: this.env, ...(stdin ? { stdin } : {}) });
+  }
+
+  async up(): Promise<void> {
+    await mkdir(join(this.hostDir, 'files'), { recursive: true });
+    await mkdir(join(this.hostDir, '.config'), { recursive: true });
+    await chown(join(this.hostDir, 'files'), 991, 991);
+    await writeFile(join(this.hostDir, 'compose.yml'), this.composeYml());
+    await writeFile(join(this.hostDir, '.config/default.yml'), this.configYml());
+    await must(this.compose(['up', '-d']), `compose up (${this.server})`);
+    await this.waitHealthy();
+  }
+
+  /** Polls /healthz until 200 (the double answers 503 until DB and Redis are reachable). */
+  async waitHealthy(timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = await fetch(`${this.url}/healthz`).then((r) => r.status === 200, () => false);
+      if (ok) return;
+      if (Date.now() > until) throw new Error(`double on ${this.server} not healthy: ${(await this.compose(['logs', '--tail', '50'])).stdout}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** `docker compose exec -T <service> …`; stdin is passed through untouched (binary-safe). */
+  async exec(service: string, args: readonly string[], stdin?: Buffer): Promise<Buffer> {
+    return (await must(this.compose(['exec', '-T', service, ...args], stdin), `exec ${service} ${args.join(' ')}`)).stdout;
+  }
+
+  /** The double's own state digest (counts + sha256 over rows and files). */
+  async fingerprint(): Promise<{ sha256: string; tables: Record<string, { count: number; sha256: string }>; files: { count: number; sha256: string } }> {
+    return JSON.parse((await this.exec('web', ['node', '/double/server.mjs', 'fingerprint'])).toString('utf8'));
+  }
+
+  async logs(): Promise<string> {
+    return (await this.compose(['logs', '--no-color', 'web'])).stdout.toString('utf8');
+  }
+
+  async down(): Promise<void> {
+    await this.compose(['down', '-v', '--remove-orphans', '-t', '2']);
+    await rm(this.hostDir, { recursive: true, force: true });
+  }
+}
