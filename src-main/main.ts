@@ -1,3 +1,5 @@
+/* eng-disable OPEN_EXTERNAL_JS_CHECK */
+// Electronegativity exceptions above, reviewed: openExternal is reached only for allowlisted https hosts (external-links.ts).
 import { app, safeStorage, shell } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,7 +7,7 @@ import { registerAppScheme, serveRenderer } from './app/app-protocol';
 import { isAllowedExternalUrl } from './app/external-links';
 import { broadcastToWindows, registerIpc } from './app/ipc-bridge';
 import { resolveDataDir } from './app/paths';
-import { createMainWindow, lockDown } from './app/window';
+import { createMainWindow, denyPermissions, lockDown } from './app/window';
 import { createDispatch } from './ipc/router';
 import { createServices } from './services/app-services';
 import { APP_VERSION } from './shared/version';
@@ -18,6 +20,7 @@ registerAppScheme();
 app.on('web-contents-created', (_e, contents) => lockDown(contents));
 
 app.whenReady().then(async () => {
+  denyPermissions();
   serveRenderer(join(here, '..', 'renderer'));
   const services = await createServices({
     dataDir: resolveDataDir(process.argv, process.env, app.getPath('userData')),

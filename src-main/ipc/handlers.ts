@@ -1,3 +1,5 @@
+/* eng-disable OPEN_EXTERNAL_JS_CHECK */
+// Electronegativity exceptions above, reviewed: openExternal is reached only after the allowlist check in the handler.
 import { isAllowedExternalUrl } from '../app/external-links';
 import type { Channel } from '../shared/channels';
 import type { ParsedArgs, ResultOf } from '../shared/contract';

@@ -18,7 +18,7 @@ class FakeSafeStorageForTests implements SafeStorageLike {
     return true;
   }
   encryptString(s: string): Buffer {
-    return Buffer.from(s, 'utf8').map((b) => b ^ 0x5a);
+    return Buffer.from(Buffer.from(s, 'utf8').map((b) => b ^ 0x5a));
   }
   decryptString(b: Buffer): string {
     return Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8');

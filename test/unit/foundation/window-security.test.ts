@@ -1,13 +1,42 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+/**
+ * Stand-in for the `electron` module, which cannot load outside Electron: it records what our
+ * window code asks Electron for, so the test checks our options and handlers, not Electron.
+ */
+const electronStandIn = vi.hoisted(() => {
+  const created: Array<{ options: Record<string, unknown>; handlers: Record<string, (...a: unknown[]) => void>; openHandler?: (d: { url: string }) => unknown }> = [];
+  const opened: string[] = [];
+  class BrowserWindowStandIn {
+    readonly webContents: Record<string, unknown>;
+    constructor(options: Record<string, unknown>) {
+      const rec: (typeof created)[number] = { options, handlers: {} };
+      created.push(rec);
+      this.webContents = {
+        on: (name: string, fn: (...a: unknown[]) => void) => (rec.handlers[name] = fn),
+        setWindowOpenHandler: (fn: (d: { url: string }) => unknown) => (rec.openHandler = fn),
+      };
+    }
+    once(): void {}
+    loadURL(): Promise<void> {
+      return Promise.resolve();
+    }
+  }
+  return { created, opened, module: { BrowserWindow: BrowserWindowStandIn, shell: { openExternal: async (u: string) => void opened.push(u) }, session: {} } };
+});
+vi.mock('electron', () => electronStandIn.module);
+import { createMainWindow } from '../../../src-main/app/window';
 import { isAllowedExternalUrl } from '../../../src-main/app/external-links';
 import { resolveDataDir } from '../../../src-main/app/paths';
-import { APP_ENTRY, isAllowedNavigation, isTrustedSenderUrl, mainWindowOptions } from '../../../src-main/app/window-options';
+import { APP_ENTRY, isAllowedNavigation, isTrustedSenderUrl } from '../../../src-main/app/window-options';
 import { RENDERER_CSP } from '../../../src-main/shared/csp';
 
 describe('main window security', () => {
   it('isolates the page: context isolation and sandbox on, no Node, web security on', () => {
-    const w = mainWindowOptions('/app/preload.cjs').webPreferences;
+    createMainWindow('/app/preload.cjs');
+    const rec = electronStandIn.created.at(-1)!;
+    const w = rec.options.webPreferences as Record<string, unknown>;
     expect(w).toMatchObject({
       preload: '/app/preload.cjs',
       contextIsolation: true,
@@ -20,6 +49,23 @@ describe('main window security', () => {
       webviewTag: false,
       experimentalFeatures: false,
     });
+    expect(w).not.toHaveProperty('enableBlinkFeatures');
+  });
+
+  it('the window refuses foreign navigation and new windows, opening only allowlisted links outside', () => {
+    createMainWindow('/app/preload.cjs');
+    const rec = electronStandIn.created.at(-1)!;
+    for (const event of ['will-navigate', 'will-redirect']) {
+      let prevented = false;
+      rec.handlers[event]!({ preventDefault: () => (prevented = true) }, 'https://evil.invalid/');
+      expect(prevented, event).toBe(true);
+      prevented = false;
+      rec.handlers[event]!({ preventDefault: () => (prevented = true) }, 'app://ohitori/index.html');
+      expect(prevented, event).toBe(false);
+    }
+    expect(rec.openHandler!({ url: 'https://evil.invalid/' })).toEqual({ action: 'deny' });
+    expect(rec.openHandler!({ url: 'https://misskey-hub.net/ja/' })).toEqual({ action: 'deny' });
+    expect(electronStandIn.opened).toEqual(['https://misskey-hub.net/ja/']);
   });
 
   it('allows navigation only within our own app:// origin', () => {
