@@ -72,7 +72,7 @@ export class DoubleStack {
   readonly url: string;
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(readonly lab: Record<string, string>, readonly server: 'A' | 'B', readonly image: string, readonly opts: { setupPassword?: string; domain?: string } = {}) {
+  constructor(readonly lab: Record<string, string>, readonly server: 'A' | 'B', readonly image: string, readonly opts: { setupPassword?: string; domain?: string; filesOwner?: number } = {}) {
     this.serverDir = `/var/tmp/${this.project}`;
     this.hostDir = join(lab[`OHLAB_${server}_ROOT`] ?? '', this.serverDir);
     this.url = `http://${lab[`OHLAB_${server}_IP`]}:${this.port}`;
@@ -117,7 +117,9 @@ export class DoubleStack {
   async up(): Promise<void> {
     await mkdir(join(this.hostDir, 'files'), { recursive: true });
     await mkdir(join(this.hostDir, '.config'), { recursive: true });
-    await chown(join(this.hostDir, 'files'), 991, 991);
+    // The app's setup chowns ./files to the image's UID 991; filesOwner 0 leaves it root's.
+    const owner = this.opts.filesOwner ?? 991;
+    await chown(join(this.hostDir, 'files'), owner, owner);
     await writeFile(join(this.hostDir, 'compose.yml'), this.composeYml());
     await writeFile(join(this.hostDir, '.config/default.yml'), this.configYml());
     await must(this.compose(['up', '-d']), `compose up (${this.server})`);
