@@ -17,7 +17,10 @@ let root: api.APIClient;
 
 /** Runs a misskey-js call that must fail, and returns the APIError it rejected with. */
 async function apiError(p: Promise<unknown>): Promise<{ code: string; id: string; kind: string; info?: unknown }> {
-  const e: unknown = await p.then(() => null, (err: unknown) => err);
+  const e: unknown = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   if (e === null || !api.isAPIError(e as Record<PropertyKey, unknown>)) throw new Error(`expected an APIError, got ${JSON.stringify(e)}`);
   return e as { code: string; id: string; kind: string; info?: unknown };
 }
@@ -55,14 +58,21 @@ describe('health and identity', () => {
 
 describe('first admin (setupPassword rule)', () => {
   it('refuses a missing or wrong setupPassword, accepts the right one once', async () => {
-    expect(await apiError(anon.request('admin/accounts/create', { username: 'admin', password: 'adminpass123' }))).toMatchObject({ code: 'INCORRECT_INITIAL_PASSWORD', id: '97147c55-1ae1-4f6f-91d6-e1c3e0e76d62' });
-    expect((await apiError(anon.request('admin/accounts/create', { username: 'admin', password: 'adminpass123', setupPassword: 'wrong' }))).code).toBe('INCORRECT_INITIAL_PASSWORD');
+    expect(await apiError(anon.request('admin/accounts/create', { username: 'admin', password: 'adminpass123' }))).toMatchObject({
+      code: 'INCORRECT_INITIAL_PASSWORD',
+      id: '97147c55-1ae1-4f6f-91d6-e1c3e0e76d62',
+    });
+    expect(
+      (await apiError(anon.request('admin/accounts/create', { username: 'admin', password: 'adminpass123', setupPassword: 'wrong' }))).code,
+    ).toBe('INCORRECT_INITIAL_PASSWORD');
     const admin = await anon.request('admin/accounts/create', { username: 'admin', password: 'adminpass123', setupPassword: SETUP });
     expect(admin.token).toMatch(/^[0-9A-Za-z]{16}$/);
     expect(admin).toMatchObject({ username: 'admin', host: null, isAdmin: true, isModerator: true });
     rootToken = admin.token;
     root = new api.APIClient({ origin: stack.url, credential: rootToken });
-    expect(await apiError(anon.request('admin/accounts/create', { username: 'admin2', password: 'x', setupPassword: SETUP }))).toMatchObject({ code: 'ACCESS_DENIED', id: '1fb7cb09-d46a-4fff-b8df-057708cce513' });
+    expect(
+      await apiError(anon.request('admin/accounts/create', { username: 'admin2', password: 'x', setupPassword: SETUP })),
+    ).toMatchObject({ code: 'ACCESS_DENIED', id: '1fb7cb09-d46a-4fff-b8df-057708cce513' });
     expect(((await anon.request('meta', {})) as { requireSetup?: boolean }).requireSetup).toBe(false);
   });
 });
@@ -70,24 +80,48 @@ describe('first admin (setupPassword rule)', () => {
 describe('auth errors as misskey-js sees them', () => {
   it('no token, wrong token, non-admin', async () => {
     expect(await apiError(anon.request('admin/meta', {}))).toMatchObject({ code: 'CREDENTIAL_REQUIRED' });
-    expect(await apiError(anon.request('admin/meta', {}, 'notatoken'))).toMatchObject({ code: 'AUTHENTICATION_FAILED', id: 'b0a7f5f8-dc2f-4171-b91f-de88ad238e14' });
+    expect(await apiError(anon.request('admin/meta', {}, 'notatoken'))).toMatchObject({
+      code: 'AUTHENTICATION_FAILED',
+      id: 'b0a7f5f8-dc2f-4171-b91f-de88ad238e14',
+    });
     const alice = await root.request('admin/accounts/create', { username: 'alice', password: 'alicepass' });
     expect(alice.isAdmin).toBe(false);
-    expect(await apiError(anon.request('admin/update-meta', { name: 'x' }, alice.token))).toMatchObject({ code: 'ROLE_PERMISSION_DENIED', kind: 'permission' });
-    expect(await apiError(root.request('admin/accounts/create', { username: 'alice', password: 'x' }))).toMatchObject({ code: 'INTERNAL_ERROR', info: { e: { message: 'DUPLICATED_USERNAME' } } });
+    expect(await apiError(anon.request('admin/update-meta', { name: 'x' }, alice.token))).toMatchObject({
+      code: 'ROLE_PERMISSION_DENIED',
+      kind: 'permission',
+    });
+    expect(await apiError(root.request('admin/accounts/create', { username: 'alice', password: 'x' }))).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      info: { e: { message: 'DUPLICATED_USERNAME' } },
+    });
   });
 
   it('bad argument → INVALID_PARAM with ajv-style info', async () => {
     const bad = { blockedHosts: 'blocked.example' } as unknown as Endpoints['admin/update-meta']['req'];
-    expect(await apiError(root.request('admin/update-meta', bad))).toMatchObject({ code: 'INVALID_PARAM', info: { param: '#/properties/blockedHosts/type', reason: 'must be array' } });
+    expect(await apiError(root.request('admin/update-meta', bad))).toMatchObject({
+      code: 'INVALID_PARAM',
+      info: { param: '#/properties/blockedHosts/type', reason: 'must be array' },
+    });
   });
 });
 
 describe('settings, relays, federation', () => {
   it('update-meta: 204, host list rules, read back', async () => {
-    expect(await root.request('admin/update-meta', { blockedHosts: [' Upper.Example ', 'blocked.example', ''], cacheRemoteFiles: true, name: 'Test Misskey' })).toBeNull();
+    expect(
+      await root.request('admin/update-meta', {
+        blockedHosts: [' Upper.Example ', 'blocked.example', ''],
+        cacheRemoteFiles: true,
+        name: 'Test Misskey',
+      }),
+    ).toBeNull();
     const m = await root.request('admin/meta', {});
-    expect(m).toMatchObject({ blockedHosts: [' upper.example ', 'blocked.example'], cacheRemoteFiles: true, name: 'Test Misskey', federation: 'none', version: '2026.5.4' });
+    expect(m).toMatchObject({
+      blockedHosts: [' upper.example ', 'blocked.example'],
+      cacheRemoteFiles: true,
+      name: 'Test Misskey',
+      federation: 'none',
+      version: '2026.5.4',
+    });
     const logs = await root.request('admin/show-moderation-logs', { limit: 10, type: 'updateServerSettings' });
     expect(logs.length).toBe(1);
   });
@@ -96,14 +130,22 @@ describe('settings, relays, federation', () => {
     const inbox = 'https://relay.example.com/inbox';
     expect(await root.request('admin/relays/add', { inbox })).toMatchObject({ inbox, status: 'requesting' });
     expect((await apiError(root.request('admin/relays/add', { inbox: 'http://relay.example.com/inbox' }))).code).toBe('INVALID_URL');
-    expect(await apiError(root.request('admin/relays/add', { inbox }))).toMatchObject({ code: 'INTERNAL_ERROR', info: { e: { code: 'QueryFailedError' } } });
+    expect(await apiError(root.request('admin/relays/add', { inbox }))).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      info: { e: { code: 'QueryFailedError' } },
+    });
     expect((await root.request('admin/relays/list', {})).map((r) => r.inbox)).toEqual([inbox]);
     expect(await root.request('admin/relays/remove', { inbox })).toBeNull();
-    expect(await apiError(root.request('admin/relays/remove', { inbox }))).toMatchObject({ code: 'INTERNAL_ERROR', info: { e: { message: 'relay not found' } } });
+    expect(await apiError(root.request('admin/relays/remove', { inbox }))).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      info: { e: { message: 'relay not found' } },
+    });
   });
 
   it('unknown instance: update → "instance not found", show → 204 (null)', async () => {
-    expect(await apiError(root.request('admin/federation/update-instance', { host: 'unknown.example.org', isSuspended: true }))).toMatchObject({ info: { e: { message: 'instance not found' } } });
+    expect(
+      await apiError(root.request('admin/federation/update-instance', { host: 'unknown.example.org', isSuspended: true })),
+    ).toMatchObject({ info: { e: { message: 'instance not found' } } });
     expect(await root.request('federation/show-instance', { host: 'unknown.example.org' })).toBeNull();
   });
 });
@@ -112,7 +154,9 @@ describe('seeded instance', () => {
   let seed: { tokens: { suspended: string; user1: string; limitedReadOnly: { token: string } }; users: { root: { id: string } } };
 
   beforeAll(async () => {
-    seed = JSON.parse((await stack.exec('web', ['node', '/double/server.mjs', 'seed', '--users', '2', '--notes', '30', '--files', '3'])).toString('utf8'));
+    seed = JSON.parse(
+      (await stack.exec('web', ['node', '/double/server.mjs', 'seed', '--users', '2', '--notes', '30', '--files', '3'])).toString('utf8'),
+    );
   });
 
   it('seed reuses the existing root and hands out limited tokens', async () => {
@@ -120,7 +164,11 @@ describe('seeded instance', () => {
     expect(seed.users.root.id).toBe(me.id);
     const limited = seed.tokens.limitedReadOnly.token;
     expect((await anon.request('admin/meta', {}, limited)).blockedHosts).toContain('spam.example');
-    expect(await apiError(anon.request('admin/update-meta', { name: 'x' }, limited))).toMatchObject({ code: 'PERMISSION_DENIED', id: '1370e5b7-d4eb-4566-bb1d-7748ee6a1838', kind: 'permission' });
+    expect(await apiError(anon.request('admin/update-meta', { name: 'x' }, limited))).toMatchObject({
+      code: 'PERMISSION_DENIED',
+      id: '1370e5b7-d4eb-4566-bb1d-7748ee6a1838',
+      kind: 'permission',
+    });
     expect(await apiError(anon.request('i', {}, seed.tokens.suspended))).toMatchObject({ code: 'YOUR_ACCOUNT_SUSPENDED' });
   });
 
@@ -131,9 +179,17 @@ describe('seeded instance', () => {
     const u1 = await anon.request('users/show', { username: 'user1' });
     expect(await root.request('admin/suspend-user', { userId: (u1 as { id: string }).id })).toBeNull();
     expect((await root.request('admin/show-user', { userId: (u1 as { id: string }).id })).isSuspended).toBe(true);
-    expect(await apiError(root.request('admin/suspend-user', { userId: seed.users.root.id }))).toMatchObject({ info: { e: { message: 'cannot suspend moderator account' } } });
-    expect(await root.request('admin/federation/update-instance', { host: 'mastodon.example', isSuspended: true, moderationNote: 'test' })).toBeNull();
-    expect(await root.request('federation/show-instance', { host: 'mastodon.example' })).toMatchObject({ isSuspended: true, suspensionState: 'manuallySuspended', moderationNote: 'test' });
+    expect(await apiError(root.request('admin/suspend-user', { userId: seed.users.root.id }))).toMatchObject({
+      info: { e: { message: 'cannot suspend moderator account' } },
+    });
+    expect(
+      await root.request('admin/federation/update-instance', { host: 'mastodon.example', isSuspended: true, moderationNote: 'test' }),
+    ).toBeNull();
+    expect(await root.request('federation/show-instance', { host: 'mastodon.example' })).toMatchObject({
+      isSuspended: true,
+      suspensionState: 'manuallySuspended',
+      moderationNote: 'test',
+    });
   });
 });
 
@@ -147,11 +203,22 @@ describe('drive and emoji', () => {
   });
 
   it('import-zip adds emoji and replaces same-name ones', async () => {
-    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cf00000301010018dd8db40000000049454e44ae426082', 'hex');
-    const zip = (category: string) => zipSync({
-      'meta.json': Buffer.from(JSON.stringify({ emojis: [{ downloaded: true, fileName: 'zipcat.png', emoji: { name: 'zipcat', category, aliases: ['ねこ'] } }, { downloaded: false, fileName: 'x.png', emoji: { name: 'skipped' } }] })),
-      'zipcat.png': png,
-    });
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cf00000301010018dd8db40000000049454e44ae426082',
+      'hex',
+    );
+    const zip = (category: string) =>
+      zipSync({
+        'meta.json': Buffer.from(
+          JSON.stringify({
+            emojis: [
+              { downloaded: true, fileName: 'zipcat.png', emoji: { name: 'zipcat', category, aliases: ['ねこ'] } },
+              { downloaded: false, fileName: 'x.png', emoji: { name: 'skipped' } },
+            ],
+          }),
+        ),
+        'zipcat.png': png,
+      });
     const waitFor = async (category: string) => {
       for (let i = 0; i < 50; i++) {
         const list = await root.request('admin/emoji/list', { query: 'zipcat', limit: 100 });
@@ -171,7 +238,11 @@ describe('drive and emoji', () => {
 
 describe('routing and parsing errors use Fastify shapes', () => {
   it('unknown endpoint (row 38) and invalid JSON (row 39)', async () => {
-    const nf = await fetch(`${stack.url}/api/admin/does-not-exist`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const nf = await fetch(`${stack.url}/api/admin/does-not-exist`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(nf.status).toBe(404);
     expect(await nf.json()).toEqual({ message: 'Route POST:/api/admin/does-not-exist not found', error: 'Not Found', statusCode: 404 });
     const bad = await fetch(`${stack.url}/api/meta`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });

@@ -27,7 +27,11 @@ afterAll(async () => {
 });
 
 it('pg_dump on A → pg_restore on B (+ files) restores the instance exactly', async () => {
-  const admin = await new api.APIClient({ origin: a.url }).request('admin/accounts/create', { username: 'admin', password: 'adminpass123', setupPassword: 'pw-a' });
+  const admin = await new api.APIClient({ origin: a.url }).request('admin/accounts/create', {
+    username: 'admin',
+    password: 'adminpass123',
+    setupPassword: 'pw-a',
+  });
   const cliA = new api.APIClient({ origin: a.url, credential: admin.token });
   await a.exec('web', ['node', '/double/server.mjs', 'seed', '--users', '3', '--notes', '300', '--files', '4']);
   const bytes = new Uint8Array(70_000).map((_, i) => (i * 31 + (i >> 8)) % 256);

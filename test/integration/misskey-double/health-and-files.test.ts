@@ -13,7 +13,10 @@ let image: string;
 let stack: DoubleStack;
 
 async function healthStatus(): Promise<number> {
-  return fetch(`${stack.url}/healthz`).then((r) => r.status, () => 0);
+  return fetch(`${stack.url}/healthz`).then(
+    (r) => r.status,
+    () => 0,
+  );
 }
 
 async function waitStatus(want: number): Promise<void> {
@@ -63,7 +66,10 @@ it('a files dir the image user cannot write gives EACCES in the log and INTERNAL
   const anon = new api.APIClient({ origin: stack.url });
   const admin = await anon.request('admin/accounts/create', { username: 'admin', password: 'adminpass123' });
   const cli = new api.APIClient({ origin: stack.url, credential: admin.token });
-  const e = await cli.request('drive/files/create', { file: new Blob([new Uint8Array([1, 2, 3])]), name: 'x.bin' }).then(() => null, (err: unknown) => err);
+  const e = await cli.request('drive/files/create', { file: new Blob([new Uint8Array([1, 2, 3])]), name: 'x.bin' }).then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toMatchObject({ code: 'INTERNAL_ERROR', info: { e: { code: 'Error' } } });
   expect((e as { info: { e: { message: string } } }).info.e.message).toMatch(/^EACCES: permission denied, open '\/misskey\/files\//);
   const logs = await stack.logs();

@@ -29,10 +29,18 @@ export async function readLabEnv(): Promise<Record<string, string>> {
   return env;
 }
 
-export interface RunResult { code: number; stdout: Buffer; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
 
 /** Runs a command; stdin may be a Buffer. Never throws on a non-zero exit. */
-export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; stdin?: Buffer; cwd?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; stdin?: Buffer; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -54,7 +62,11 @@ async function must(p: Promise<RunResult>, what: string): Promise<RunResult> {
 /** Bundles the double and builds it on `server` under a tag keyed by the bundle's hash. */
 export async function buildDoubleImage(lab: Record<string, string>, server: 'A' | 'B'): Promise<string> {
   await must(run(process.execPath, [join(DOUBLE_DIR, 'build.mjs')], { cwd: REPO }), 'build.mjs');
-  const hash = createHash('sha256').update(await readFile(join(DOUBLE_DIR, 'dist/server.mjs'))).update(await readFile(join(DOUBLE_DIR, 'Dockerfile'))).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(await readFile(join(DOUBLE_DIR, 'dist/server.mjs')))
+    .update(await readFile(join(DOUBLE_DIR, 'Dockerfile')))
+    .digest('hex')
+    .slice(0, 12);
   const tag = `ohitori-it/misskey-double:${hash}`;
   const env = { DOCKER_HOST: lab[`OHLAB_${server}_DOCKER_HOST`] };
   if ((await run('docker', ['image', 'inspect', tag], { env })).code !== 0) {
@@ -72,7 +84,12 @@ export class DoubleStack {
   readonly url: string;
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(readonly lab: Record<string, string>, readonly server: 'A' | 'B', readonly image: string, readonly opts: { setupPassword?: string; domain?: string; filesOwner?: number } = {}) {
+  constructor(
+    readonly lab: Record<string, string>,
+    readonly server: 'A' | 'B',
+    readonly image: string,
+    readonly opts: { setupPassword?: string; domain?: string; filesOwner?: number } = {},
+  ) {
     this.serverDir = `/var/tmp/${this.project}`;
     this.hostDir = join(lab[`OHLAB_${server}_ROOT`] ?? '', this.serverDir);
     this.url = `http://${lab[`OHLAB_${server}_IP`]}:${this.port}`;
@@ -111,7 +128,10 @@ export class DoubleStack {
   }
 
   compose(args: readonly string[], stdin?: Buffer): Promise<RunResult> {
-    return run('docker-compose', ['-p', this.project, '-f', join(this.hostDir, 'compose.yml'), ...args], { env: this.env, ...(stdin ? { stdin } : {}) });
+    return run('docker-compose', ['-p', this.project, '-f', join(this.hostDir, 'compose.yml'), ...args], {
+      env: this.env,
+      ...(stdin ? { stdin } : {}),
+    });
   }
 
   async up(): Promise<void> {
@@ -130,9 +150,13 @@ export class DoubleStack {
   async waitHealthy(timeoutMs = 60_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const ok = await fetch(`${this.url}/healthz`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${this.url}/healthz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) return;
-      if (Date.now() > until) throw new Error(`double on ${this.server} not healthy: ${(await this.compose(['logs', '--tail', '50'])).stdout}`);
+      if (Date.now() > until)
+        throw new Error(`double on ${this.server} not healthy: ${(await this.compose(['logs', '--tail', '50'])).stdout}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -143,7 +167,11 @@ export class DoubleStack {
   }
 
   /** The double's own state digest (counts + sha256 over rows and files). */
-  async fingerprint(): Promise<{ sha256: string; tables: Record<string, { count: number; sha256: string }>; files: { count: number; sha256: string } }> {
+  async fingerprint(): Promise<{
+    sha256: string;
+    tables: Record<string, { count: number; sha256: string }>;
+    files: { count: number; sha256: string };
+  }> {
     return JSON.parse((await this.exec('web', ['node', '/double/server.mjs', 'fingerprint'])).toString('utf8'));
   }
 

@@ -6,7 +6,9 @@ describe('error envelopes', () => {
     expect(renderApiError(new ApiError(E.credentialRequired))).toEqual({
       status: 401,
       wwwAuthenticate: 'Bearer realm="Misskey"',
-      body: { error: { message: 'Credential required.', code: 'CREDENTIAL_REQUIRED', id: '1384574d-a912-4b81-8601-c7b1c4085df1', kind: 'client' } },
+      body: {
+        error: { message: 'Credential required.', code: 'CREDENTIAL_REQUIRED', id: '1384574d-a912-4b81-8601-c7b1c4085df1', kind: 'client' },
+      },
     });
     expect(renderApiError(new ApiError(E.authenticationFailed)).wwwAuthenticate).toContain('error="invalid_token"');
   });
@@ -22,16 +24,28 @@ describe('error envelopes', () => {
     const a = renderApiError(toInternalError(new Error('relay not found')));
     const b = renderApiError(toInternalError(new Error('relay not found')));
     expect(a.status).toBe(500);
-    expect(a.body.error).toMatchObject({ code: 'INTERNAL_ERROR', id: '5d37dbcb-891e-41ca-a3d6-e690c97775ac', kind: 'server', info: { e: { message: 'relay not found', code: 'Error' } } });
+    expect(a.body.error).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      id: '5d37dbcb-891e-41ca-a3d6-e690c97775ac',
+      kind: 'server',
+      info: { e: { message: 'relay not found', code: 'Error' } },
+    });
     expect((a.body.error.info as { e: { id: string } }).e.id).not.toBe((b.body.error.info as { e: { id: string } }).e.id);
   });
 
-  it('a Postgres error is reported as TypeORM\'s QueryFailedError', () => {
-    const pgErr = Object.assign(new Error('duplicate key value violates unique constraint "IDX_0d9a1738f2cf7f3b1c3334dfab"'), { code: '23505', severity: 'ERROR' });
+  it("a Postgres error is reported as TypeORM's QueryFailedError", () => {
+    const pgErr = Object.assign(new Error('duplicate key value violates unique constraint "IDX_0d9a1738f2cf7f3b1c3334dfab"'), {
+      code: '23505',
+      severity: 'ERROR',
+    });
     expect(toInternalError(pgErr).info).toMatchObject({ e: { code: 'QueryFailedError', message: pgErr.message } });
   });
 
-  it('unknown routes use Fastify\'s shape (row 38)', () => {
-    expect(fastifyNotFound('POST', '/api/admin/does-not-exist')).toEqual({ message: 'Route POST:/api/admin/does-not-exist not found', error: 'Not Found', statusCode: 404 });
+  it("unknown routes use Fastify's shape (row 38)", () => {
+    expect(fastifyNotFound('POST', '/api/admin/does-not-exist')).toEqual({
+      message: 'Route POST:/api/admin/does-not-exist not found',
+      error: 'Not Found',
+      statusCode: 404,
+    });
   });
 });

@@ -26,7 +26,14 @@ describe('host rules', () => {
 describe('update-meta merge', () => {
   it('replaces lists, ignores null for lists and non-boolean disableRegistration, merges clientOptions', () => {
     const before = { ...defaultSettings(), langs: [], serverRules: [], logoImageUrl: null, blockedHosts: ['old.example'] };
-    const after = applyUpdateMeta(before, { blockedHosts: ['New.Example', ''], silencedHosts: null, disableRegistration: null, clientOptions: { entrancePageStyle: 'simple' }, name: 'ひとり', i: 'token' });
+    const after = applyUpdateMeta(before, {
+      blockedHosts: ['New.Example', ''],
+      silencedHosts: null,
+      disableRegistration: null,
+      clientOptions: { entrancePageStyle: 'simple' },
+      name: 'ひとり',
+      i: 'token',
+    });
     expect(after.blockedHosts).toEqual(['new.example']);
     expect(after.silencedHosts).toEqual([]);
     expect(after.disableRegistration).toBe(true);
@@ -37,15 +44,27 @@ describe('update-meta merge', () => {
 });
 
 describe('config', () => {
-  const yml = 'url: https://a.ohitori.test/\ndb: {host: db, port: 5432, db: misskey, user: misskey, pass: pw}\nredis: {host: redis, port: 6379}\nid: aid\nsetupPassword: s3cret\n';
+  const yml =
+    'url: https://a.ohitori.test/\ndb: {host: db, port: 5432, db: misskey, user: misskey, pass: pw}\nredis: {host: redis, port: 6379}\nid: aid\nsetupPassword: s3cret\n';
 
   it('reads Misskey keys with defaults', () => {
     const c = parseConfig(yml, 'x.yml', {});
-    expect(c).toMatchObject({ url: 'https://a.ohitori.test', host: 'a.ohitori.test', port: 3000, id: 'aid', setupPassword: 's3cret', db: { host: 'db', db: 'misskey', pass: 'pw' }, redis: { host: 'redis', port: 6379 } });
+    expect(c).toMatchObject({
+      url: 'https://a.ohitori.test',
+      host: 'a.ohitori.test',
+      port: 3000,
+      id: 'aid',
+      setupPassword: 's3cret',
+      db: { host: 'db', db: 'misskey', pass: 'pw' },
+      redis: { host: 'redis', port: 6379 },
+    });
   });
 
   it('MISSKEY_URL and DATABASE_* override the file; MISSKEY_CONFIG_YML picks the file', () => {
-    expect(parseConfig(yml, 'x.yml', { MISSKEY_URL: 'https://b.ohitori.test', DATABASE_PASSWORD: 'envpw' })).toMatchObject({ host: 'b.ohitori.test', db: { pass: 'envpw' } });
+    expect(parseConfig(yml, 'x.yml', { MISSKEY_URL: 'https://b.ohitori.test', DATABASE_PASSWORD: 'envpw' })).toMatchObject({
+      host: 'b.ohitori.test',
+      db: { pass: 'envpw' },
+    });
     expect(configPath({})).toBe('/misskey/.config/default.yml');
     expect(configPath({ MISSKEY_CONFIG_YML: 'misskey.yml' })).toBe('/misskey/.config/misskey.yml');
   });

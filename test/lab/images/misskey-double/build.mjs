@@ -13,7 +13,9 @@ await build({
   format: 'esm',
   target: 'node22',
   // pg is CommonJS and calls require() for Node built-ins; give the ESM bundle a require.
-  banner: { js: "import { createRequire as __doubleCreateRequire } from 'node:module'; const require = __doubleCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __doubleCreateRequire } from 'node:module'; const require = __doubleCreateRequire(import.meta.url);",
+  },
   // pg-native is an optional peer that pg only tries when asked; it is never installed here.
   external: ['pg-native'],
   legalComments: 'none',

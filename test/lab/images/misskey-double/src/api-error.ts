@@ -35,22 +35,71 @@ export class ApiError extends Error {
 
 /** Error ids copied from Misskey (ApiCallService, endpoint metas) and misskey.md §10. */
 export const E = {
-  internal: { message: 'Internal error occurred. Please contact us if the error persists.', code: 'INTERNAL_ERROR', id: '5d37dbcb-891e-41ca-a3d6-e690c97775ac', kind: 'server' },
+  internal: {
+    message: 'Internal error occurred. Please contact us if the error persists.',
+    code: 'INTERNAL_ERROR',
+    id: '5d37dbcb-891e-41ca-a3d6-e690c97775ac',
+    kind: 'server',
+  },
   invalidParam: { message: 'Invalid param.', code: 'INVALID_PARAM', id: '3d81ceae-475f-4600-b2a8-2bc116157532' },
-  credentialRequired: { message: 'Credential required.', code: 'CREDENTIAL_REQUIRED', id: '1384574d-a912-4b81-8601-c7b1c4085df1', httpStatusCode: 401 },
-  authenticationFailed: { message: 'Authentication failed. Please ensure your token is correct.', code: 'AUTHENTICATION_FAILED', id: 'b0a7f5f8-dc2f-4171-b91f-de88ad238e14', httpStatusCode: 401 },
-  suspended: { message: 'Your account has been suspended.', code: 'YOUR_ACCOUNT_SUSPENDED', id: 'a8c724b3-6e9c-4b46-b1a8-bc3ed6258370', kind: 'permission' },
-  notModerator: { message: 'You are not assigned to a moderator role.', code: 'ROLE_PERMISSION_DENIED', id: 'd33d5333-db36-423d-a8f9-1a2b9549da41', kind: 'permission' },
-  notAdmin: { message: 'You are not assigned to an administrator role.', code: 'ROLE_PERMISSION_DENIED', id: 'c3d38592-54c0-429d-be96-5636b0431a61', kind: 'permission' },
-  noRolePolicy: { message: 'You are not assigned to a required role.', code: 'ROLE_PERMISSION_DENIED', id: '7f86f06f-7e15-4057-8561-f4b6d4ac755a', kind: 'permission' },
-  permissionDenied: { message: 'Your app does not have the necessary permissions to use this endpoint.', code: 'PERMISSION_DENIED', id: '1370e5b7-d4eb-4566-bb1d-7748ee6a1838', kind: 'permission' },
+  credentialRequired: {
+    message: 'Credential required.',
+    code: 'CREDENTIAL_REQUIRED',
+    id: '1384574d-a912-4b81-8601-c7b1c4085df1',
+    httpStatusCode: 401,
+  },
+  authenticationFailed: {
+    message: 'Authentication failed. Please ensure your token is correct.',
+    code: 'AUTHENTICATION_FAILED',
+    id: 'b0a7f5f8-dc2f-4171-b91f-de88ad238e14',
+    httpStatusCode: 401,
+  },
+  suspended: {
+    message: 'Your account has been suspended.',
+    code: 'YOUR_ACCOUNT_SUSPENDED',
+    id: 'a8c724b3-6e9c-4b46-b1a8-bc3ed6258370',
+    kind: 'permission',
+  },
+  notModerator: {
+    message: 'You are not assigned to a moderator role.',
+    code: 'ROLE_PERMISSION_DENIED',
+    id: 'd33d5333-db36-423d-a8f9-1a2b9549da41',
+    kind: 'permission',
+  },
+  notAdmin: {
+    message: 'You are not assigned to an administrator role.',
+    code: 'ROLE_PERMISSION_DENIED',
+    id: 'c3d38592-54c0-429d-be96-5636b0431a61',
+    kind: 'permission',
+  },
+  noRolePolicy: {
+    message: 'You are not assigned to a required role.',
+    code: 'ROLE_PERMISSION_DENIED',
+    id: '7f86f06f-7e15-4057-8561-f4b6d4ac755a',
+    kind: 'permission',
+  },
+  permissionDenied: {
+    message: 'Your app does not have the necessary permissions to use this endpoint.',
+    code: 'PERMISSION_DENIED',
+    id: '1370e5b7-d4eb-4566-bb1d-7748ee6a1838',
+    kind: 'permission',
+  },
   /** ApiCallService's own ACCESS_DENIED, for `secure` endpoints called with an app token. */
   secureAccessDenied: { message: 'Access denied.', code: 'ACCESS_DENIED', id: '56f35758-7dd5-468b-8439-5d6fb8ec9b8e' },
   accountsAccessDenied: { message: 'Access denied.', code: 'ACCESS_DENIED', id: '1fb7cb09-d46a-4fff-b8df-057708cce513' },
-  incorrectInitialPassword: { message: 'Initial password is incorrect.', code: 'INCORRECT_INITIAL_PASSWORD', id: '97147c55-1ae1-4f6f-91d6-e1c3e0e76d62' },
+  incorrectInitialPassword: {
+    message: 'Initial password is incorrect.',
+    code: 'INCORRECT_INITIAL_PASSWORD',
+    id: '97147c55-1ae1-4f6f-91d6-e1c3e0e76d62',
+  },
   invalidUrl: { message: 'Invalid URL', code: 'INVALID_URL', id: 'fb8c92d3-d4e5-44e7-b3d4-800d5cef8b2c' },
   noSuchUser: { message: 'No such user.', code: 'NO_SUCH_USER', id: '4362f8dc-731f-4ad8-a694-be5a88922a24', httpStatusCode: 404 },
-  failedToResolveRemoteUser: { message: 'Failed to resolve remote user.', code: 'FAILED_TO_RESOLVE_REMOTE_USER', id: 'ef7b9be4-9cba-4e6f-ab41-90ed171c7d3c', kind: 'server' },
+  failedToResolveRemoteUser: {
+    message: 'Failed to resolve remote user.',
+    code: 'FAILED_TO_RESOLVE_REMOTE_USER',
+    id: 'ef7b9be4-9cba-4e6f-ab41-90ed171c7d3c',
+    kind: 'server',
+  },
   noSuchFile: { message: 'No such file.', code: 'NO_SUCH_FILE', id: 'fc46b5a4-6b92-4c33-ac66-b806659bb5cf' },
   duplicateEmojiName: { message: 'Duplicate name.', code: 'DUPLICATE_NAME', id: 'f7a3462c-4e6e-4069-8421-b9bd4f4c3975' },
 } as const satisfies Record<string, ErrorDef>;
@@ -65,9 +114,10 @@ export function renderApiError(err: ApiError): { status: number; body: ErrorEnve
   let status = err.httpStatusCode;
   let wwwAuthenticate: string | undefined;
   if (status === 401) {
-    wwwAuthenticate = err.code === 'AUTHENTICATION_FAILED'
-      ? `Bearer realm="Misskey", error="invalid_token", error_description="${err.message}"`
-      : 'Bearer realm="Misskey"';
+    wwwAuthenticate =
+      err.code === 'AUTHENTICATION_FAILED'
+        ? `Bearer realm="Misskey", error="invalid_token", error_description="${err.message}"`
+        : 'Bearer realm="Misskey"';
   } else if (err.kind === 'client') {
     wwwAuthenticate = `Bearer realm="Misskey", error="invalid_request", error_description="${err.message}"`;
     status = status ?? 400;

@@ -153,10 +153,10 @@ export async function migrate(pool: pg.Pool): Promise<void> {
   try {
     await client.query('SELECT pg_advisory_lock(4242001)');
     await client.query(SCHEMA);
-    await client.query(
-      'INSERT INTO "migrations" ("timestamp", "name") VALUES ($1, $2) ON CONFLICT ("name") DO NOTHING',
-      [Date.now(), `MisskeyDoubleSchema${SCHEMA_VERSION}`],
-    );
+    await client.query('INSERT INTO "migrations" ("timestamp", "name") VALUES ($1, $2) ON CONFLICT ("name") DO NOTHING', [
+      Date.now(),
+      `MisskeyDoubleSchema${SCHEMA_VERSION}`,
+    ]);
     await client.query('SELECT pg_advisory_unlock(4242001)');
   } finally {
     client.release();

@@ -38,7 +38,11 @@ function imageProperties(data: Uint8Array, mime: string): Record<string, number>
 }
 
 /** Stores bytes and inserts the drive_file row; `userId` null is a system file (emoji import). */
-export async function addDriveFile(deps: Deps, data: Uint8Array, opts: { userId: string | null; name: string; comment?: string | null; isSensitive?: boolean; createdAt?: Date }): Promise<DriveFileRow> {
+export async function addDriveFile(
+  deps: Deps,
+  data: Uint8Array,
+  opts: { userId: string | null; name: string; comment?: string | null; isSensitive?: boolean; createdAt?: Date },
+): Promise<DriveFileRow> {
   const accessKey = randomUUID();
   const path = join(deps.cfg.filesDir, accessKey);
   try {
@@ -46,21 +50,44 @@ export async function addDriveFile(deps: Deps, data: Uint8Array, opts: { userId:
     await writeFile(path, data);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    log.error(`Failed to save file ${JSON.stringify(opts.name)} to ${path}: ${err.message}` +
-      (err.code === 'EACCES' ? ` (uid ${process.getuid?.() ?? '?'} cannot write ${deps.cfg.filesDir}; Misskey's image runs as UID 991: chown -R 991:991 files)` : ''));
+    log.error(
+      `Failed to save file ${JSON.stringify(opts.name)} to ${path}: ${err.message}` +
+        (err.code === 'EACCES'
+          ? ` (uid ${process.getuid?.() ?? '?'} cannot write ${deps.cfg.filesDir}; Misskey's image runs as UID 991: chown -R 991:991 files)`
+          : ''),
+    );
     throw e;
   }
   const mime = detectMime(data);
   const row: DriveFileRow = {
     id: genId(deps.cfg.id, (opts.createdAt ?? new Date()).getTime()),
-    createdAt: opts.createdAt ?? new Date(), userId: opts.userId, name: opts.name, type: mime,
-    size: data.byteLength, md5: md5(data), accessKey, comment: opts.comment ?? null,
-    isSensitive: opts.isSensitive ?? false, properties: imageProperties(data, mime),
+    createdAt: opts.createdAt ?? new Date(),
+    userId: opts.userId,
+    name: opts.name,
+    type: mime,
+    size: data.byteLength,
+    md5: md5(data),
+    accessKey,
+    comment: opts.comment ?? null,
+    isSensitive: opts.isSensitive ?? false,
+    properties: imageProperties(data, mime),
   };
   await deps.pool.query(
     `INSERT INTO "drive_file" ("id", "createdAt", "userId", "name", "type", "size", "md5", "accessKey", "comment", "isSensitive", "properties")
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [row.id, row.createdAt, row.userId, row.name, row.type, row.size, row.md5, row.accessKey, row.comment, row.isSensitive, JSON.stringify(row.properties)],
+    [
+      row.id,
+      row.createdAt,
+      row.userId,
+      row.name,
+      row.type,
+      row.size,
+      row.md5,
+      row.accessKey,
+      row.comment,
+      row.isSensitive,
+      JSON.stringify(row.properties),
+    ],
   );
   return row;
 }
@@ -77,7 +104,9 @@ export async function checkFilesDirWritable(deps: Deps): Promise<boolean> {
     await access(deps.cfg.filesDir, constants.W_OK);
     return true;
   } catch (e) {
-    log.error(`EACCES-like problem: ${deps.cfg.filesDir} is not writable by uid ${process.getuid?.() ?? '?'} (${(e as Error).message}); uploads will fail. Misskey's image runs as UID 991: chown -R 991:991 files`);
+    log.error(
+      `EACCES-like problem: ${deps.cfg.filesDir} is not writable by uid ${process.getuid?.() ?? '?'} (${(e as Error).message}); uploads will fail. Misskey's image runs as UID 991: chown -R 991:991 files`,
+    );
     return false;
   }
 }

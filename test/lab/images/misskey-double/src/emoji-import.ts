@@ -17,7 +17,14 @@ const log = logger('queue:db:importCustomEmojis');
 export interface EmojiZipRecord {
   downloaded: boolean;
   fileName: string;
-  emoji: { name: string; category?: string | null; aliases?: string[]; license?: string | null; isSensitive?: boolean; localOnly?: boolean };
+  emoji: {
+    name: string;
+    category?: string | null;
+    aliases?: string[];
+    license?: string | null;
+    isSensitive?: boolean;
+    localOnly?: boolean;
+  };
 }
 
 /** Parses meta.json, tolerating Misskey's historical shapes (`{emojis:[…]}` or a bare array). */
@@ -35,7 +42,18 @@ export async function insertEmoji(deps: Deps, file: DriveFileRow, e: EmojiZipRec
   await deps.pool.query(
     `INSERT INTO "emoji" ("id", "updatedAt", "name", "host", "category", "aliases", "originalUrl", "publicUrl", "type", "license", "isSensitive", "localOnly", "driveFileId")
      VALUES ($1, now(), $2, NULL, $3, $4, $5, $5, $6, $7, $8, $9, $10)`,
-    [id, e.name, e.category ?? null, (e.aliases ?? []).filter((a) => a !== ''), url, file.type, e.license ?? null, e.isSensitive ?? false, e.localOnly ?? false, file.id],
+    [
+      id,
+      e.name,
+      e.category ?? null,
+      (e.aliases ?? []).filter((a) => a !== ''),
+      url,
+      file.type,
+      e.license ?? null,
+      e.isSensitive ?? false,
+      e.localOnly ?? false,
+      file.id,
+    ],
   );
   return id;
 }

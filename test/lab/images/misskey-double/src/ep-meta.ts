@@ -13,32 +13,77 @@ export function publicMeta(meta: MetaRow, ctx: CallContext): entities.MetaDetail
   const s = meta.settings;
   const { cfg, misskeyVersion } = ctx.deps;
   return {
-    maintainerName: s.maintainerName, maintainerEmail: s.maintainerEmail, version: misskeyVersion,
-    providesTarball: false, name: s.name, shortName: s.shortName, uri: cfg.url, description: s.description,
-    langs: s.langs, tosUrl: s.tosUrl, repositoryUrl: s.repositoryUrl, feedbackUrl: s.feedbackUrl,
-    defaultDarkTheme: s.defaultDarkTheme, defaultLightTheme: s.defaultLightTheme, clientOptions: s.clientOptions,
-    disableRegistration: s.disableRegistration, emailRequiredForSignup: s.emailRequiredForSignup,
-    enableHcaptcha: s.enableHcaptcha, hcaptchaSiteKey: s.hcaptchaSiteKey, enableMcaptcha: s.enableMcaptcha,
-    mcaptchaSiteKey: s.mcaptchaSiteKey, mcaptchaInstanceUrl: s.mcaptchaInstanceUrl,
-    enableRecaptcha: s.enableRecaptcha, recaptchaSiteKey: s.recaptchaSiteKey, enableTurnstile: s.enableTurnstile,
-    turnstileSiteKey: s.turnstileSiteKey, enableTestcaptcha: s.enableTestcaptcha,
-    googleAnalyticsMeasurementId: s.googleAnalyticsMeasurementId, swPublickey: s.swPublickey,
-    mascotImageUrl: s.mascotImageUrl ?? `${cfg.url}/assets/ai.png`, bannerUrl: s.bannerUrl,
-    serverErrorImageUrl: s.serverErrorImageUrl, infoImageUrl: s.infoImageUrl, notFoundImageUrl: s.notFoundImageUrl,
-    iconUrl: s.iconUrl, maxNoteTextLength: 3000, ads: [], notesPerOneAd: s.notesPerOneAd, enableEmail: s.enableEmail,
-    enableServiceWorker: s.enableServiceWorker, translatorAvailable: s.translatorAvailable, sentryForFrontend: null,
-    mediaProxy: `${cfg.url}/proxy`, enableUrlPreview: s.urlPreviewEnabled, backgroundImageUrl: s.backgroundImageUrl,
-    impressumUrl: s.impressumUrl, logoImageUrl: s.logoImageUrl, privacyPolicyUrl: s.privacyPolicyUrl,
-    inquiryUrl: s.inquiryUrl, serverRules: s.serverRules, themeColor: s.themeColor, policies: meta.policies,
-    noteSearchableScope: 'local', maxFileSize: cfg.maxFileSize, federation: s.federation,
+    maintainerName: s.maintainerName,
+    maintainerEmail: s.maintainerEmail,
+    version: misskeyVersion,
+    providesTarball: false,
+    name: s.name,
+    shortName: s.shortName,
+    uri: cfg.url,
+    description: s.description,
+    langs: s.langs,
+    tosUrl: s.tosUrl,
+    repositoryUrl: s.repositoryUrl,
+    feedbackUrl: s.feedbackUrl,
+    defaultDarkTheme: s.defaultDarkTheme,
+    defaultLightTheme: s.defaultLightTheme,
+    clientOptions: s.clientOptions,
+    disableRegistration: s.disableRegistration,
+    emailRequiredForSignup: s.emailRequiredForSignup,
+    enableHcaptcha: s.enableHcaptcha,
+    hcaptchaSiteKey: s.hcaptchaSiteKey,
+    enableMcaptcha: s.enableMcaptcha,
+    mcaptchaSiteKey: s.mcaptchaSiteKey,
+    mcaptchaInstanceUrl: s.mcaptchaInstanceUrl,
+    enableRecaptcha: s.enableRecaptcha,
+    recaptchaSiteKey: s.recaptchaSiteKey,
+    enableTurnstile: s.enableTurnstile,
+    turnstileSiteKey: s.turnstileSiteKey,
+    enableTestcaptcha: s.enableTestcaptcha,
+    googleAnalyticsMeasurementId: s.googleAnalyticsMeasurementId,
+    swPublickey: s.swPublickey,
+    mascotImageUrl: s.mascotImageUrl ?? `${cfg.url}/assets/ai.png`,
+    bannerUrl: s.bannerUrl,
+    serverErrorImageUrl: s.serverErrorImageUrl,
+    infoImageUrl: s.infoImageUrl,
+    notFoundImageUrl: s.notFoundImageUrl,
+    iconUrl: s.iconUrl,
+    maxNoteTextLength: 3000,
+    ads: [],
+    notesPerOneAd: s.notesPerOneAd,
+    enableEmail: s.enableEmail,
+    enableServiceWorker: s.enableServiceWorker,
+    translatorAvailable: s.translatorAvailable,
+    sentryForFrontend: null,
+    mediaProxy: `${cfg.url}/proxy`,
+    enableUrlPreview: s.urlPreviewEnabled,
+    backgroundImageUrl: s.backgroundImageUrl,
+    impressumUrl: s.impressumUrl,
+    logoImageUrl: s.logoImageUrl,
+    privacyPolicyUrl: s.privacyPolicyUrl,
+    inquiryUrl: s.inquiryUrl,
+    serverRules: s.serverRules,
+    themeColor: s.themeColor,
+    policies: meta.policies,
+    noteSearchableScope: 'local',
+    maxFileSize: cfg.maxFileSize,
+    federation: s.federation,
     features: {
-      registration: !s.disableRegistration, emailRequiredForSignup: s.emailRequiredForSignup,
-      localTimeline: meta.policies.ltlAvailable, globalTimeline: meta.policies.gtlAvailable,
-      hcaptcha: s.enableHcaptcha, turnstile: s.enableTurnstile, recaptcha: s.enableRecaptcha,
-      objectStorage: s.useObjectStorage, serviceWorker: s.enableServiceWorker, miauth: true,
+      registration: !s.disableRegistration,
+      emailRequiredForSignup: s.emailRequiredForSignup,
+      localTimeline: meta.policies.ltlAvailable,
+      globalTimeline: meta.policies.gtlAvailable,
+      hcaptcha: s.enableHcaptcha,
+      turnstile: s.enableTurnstile,
+      recaptcha: s.enableRecaptcha,
+      objectStorage: s.useObjectStorage,
+      serviceWorker: s.enableServiceWorker,
+      miauth: true,
     },
-    proxyAccountName: 'proxy', requireSetup: meta.rootUserId === null,
-    cacheRemoteFiles: s.cacheRemoteFiles, cacheRemoteSensitiveFiles: s.cacheRemoteSensitiveFiles,
+    proxyAccountName: 'proxy',
+    requireSetup: meta.rootUserId === null,
+    cacheRemoteFiles: s.cacheRemoteFiles,
+    cacheRemoteSensitiveFiles: s.cacheRemoteSensitiveFiles,
   };
 }
 
@@ -79,7 +124,10 @@ export function applyUpdateMeta(before: StoredSettings, ps: Record<string, unkno
   return next as unknown as StoredSettings;
 }
 
-async function logsFor(ps: Endpoints['admin/show-moderation-logs']['req'], ctx: CallContext): Promise<Endpoints['admin/show-moderation-logs']['res']> {
+async function logsFor(
+  ps: Endpoints['admin/show-moderation-logs']['req'],
+  ctx: CallContext,
+): Promise<Endpoints['admin/show-moderation-logs']['res']> {
   const { pool } = ctx.deps;
   const limit = ps.limit ?? 10;
   const r = await pool.query<{ id: string; createdAt: Date; type: string; info: Record<string, never>; userId: string }>(
@@ -92,35 +140,77 @@ async function logsFor(ps: Endpoints['admin/show-moderation-logs']['req'], ctx: 
   const users = new Map<string, UserRow>();
   for (const row of r.rows) {
     if (users.has(row.userId)) continue;
-    const u = await pool.query<UserRow>(`SELECT u.*, (SELECT count(*) FROM "note" n WHERE n."userId" = u."id")::int AS "notesCount" FROM "user" u WHERE u."id" = $1`, [row.userId]);
+    const u = await pool.query<UserRow>(
+      `SELECT u.*, (SELECT count(*) FROM "note" n WHERE n."userId" = u."id")::int AS "notesCount" FROM "user" u WHERE u."id" = $1`,
+      [row.userId],
+    );
     if (u.rows[0]) users.set(row.userId, u.rows[0]);
   }
   return r.rows.flatMap((row) => {
     const u = users.get(row.userId);
-    return u ? [{ id: row.id, createdAt: row.createdAt.toISOString(), type: row.type, info: row.info, userId: row.userId, user: packUserDetailed(u, env, true) }] : [];
+    return u
+      ? [
+          {
+            id: row.id,
+            createdAt: row.createdAt.toISOString(),
+            type: row.type,
+            info: row.info,
+            userId: row.userId,
+            user: packUserDetailed(u, env, true),
+          },
+        ]
+      : [];
   });
 }
 
 export const metaEndpoints: AnyEndpoint[] = [
-  defineEndpoint('meta', {}, { type: 'object', properties: { detail: { type: 'boolean' } } }, async (_ps, ctx) => publicMeta(await getMeta(ctx.deps.pool), ctx)),
+  defineEndpoint('meta', {}, { type: 'object', properties: { detail: { type: 'boolean' } } }, async (_ps, ctx) =>
+    publicMeta(await getMeta(ctx.deps.pool), ctx),
+  ),
   defineEndpoint('ping', {}, noParams, async () => ({ pong: Date.now() })),
   defineEndpoint('admin/meta', { requireCredential: true, requireAdmin: true, kind: 'read:admin:meta' }, noParams, async (_ps, ctx) =>
-    adminMeta(await getMeta(ctx.deps.pool), ctx)),
-  defineEndpoint('admin/update-meta', { requireCredential: true, requireAdmin: true, kind: 'write:admin:meta' }, updateMetaParams, async (ps, ctx) => {
-    const before = await getMeta(ctx.deps.pool);
-    const after = applyUpdateMeta(before.settings, ps as Record<string, unknown>);
-    await saveSettings(ctx.deps.pool, after);
-    if (ctx.me) await moderationLog(ctx.deps, ctx.me, 'updateServerSettings', { before: before.settings, after });
-    return undefined;
-  }),
-  defineEndpoint('admin/roles/update-default-policies', { requireCredential: true, requireAdmin: true, kind: 'write:admin:roles' },
-    { type: 'object', required: ['policies'], properties: { policies: { type: 'object' } } }, async (ps, ctx) => {
+    adminMeta(await getMeta(ctx.deps.pool), ctx),
+  ),
+  defineEndpoint(
+    'admin/update-meta',
+    { requireCredential: true, requireAdmin: true, kind: 'write:admin:meta' },
+    updateMetaParams,
+    async (ps, ctx) => {
+      const before = await getMeta(ctx.deps.pool);
+      const after = applyUpdateMeta(before.settings, ps as Record<string, unknown>);
+      await saveSettings(ctx.deps.pool, after);
+      if (ctx.me) await moderationLog(ctx.deps, ctx.me, 'updateServerSettings', { before: before.settings, after });
+      return undefined;
+    },
+  ),
+  defineEndpoint(
+    'admin/roles/update-default-policies',
+    { requireCredential: true, requireAdmin: true, kind: 'write:admin:roles' },
+    { type: 'object', required: ['policies'], properties: { policies: { type: 'object' } } },
+    async (ps, ctx) => {
       await ctx.deps.pool.query(`UPDATE "meta" SET "policies" = $1 WHERE "id" = 'x'`, [JSON.stringify(ps.policies)]);
       return undefined;
-    }),
-  defineEndpoint('admin/drive/clean-remote-files', { requireCredential: true, requireAdmin: true, kind: 'write:admin:drive' }, noParams, async () => undefined),
-  defineEndpoint('admin/show-moderation-logs', { requireCredential: true, requireModerator: true, kind: 'read:admin:show-moderation-log' }, {
-    type: 'object',
-    properties: { limit: { type: 'integer', minimum: 1, maximum: 100 }, sinceId: { type: 'string' }, untilId: { type: 'string' }, type: { type: 'string', nullable: true }, userId: { type: 'string', nullable: true } },
-  }, logsFor),
+    },
+  ),
+  defineEndpoint(
+    'admin/drive/clean-remote-files',
+    { requireCredential: true, requireAdmin: true, kind: 'write:admin:drive' },
+    noParams,
+    async () => undefined,
+  ),
+  defineEndpoint(
+    'admin/show-moderation-logs',
+    { requireCredential: true, requireModerator: true, kind: 'read:admin:show-moderation-log' },
+    {
+      type: 'object',
+      properties: {
+        limit: { type: 'integer', minimum: 1, maximum: 100 },
+        sinceId: { type: 'string' },
+        untilId: { type: 'string' },
+        type: { type: 'string', nullable: true },
+        userId: { type: 'string', nullable: true },
+      },
+    },
+    logsFor,
+  ),
 ];

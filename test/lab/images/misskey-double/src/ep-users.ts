@@ -21,7 +21,11 @@ async function userDetailed(ctx: CallContext, u: UserRow, env: PackEnv): Promise
 const accountParams = {
   type: 'object',
   required: ['username', 'password'],
-  properties: { username: { type: 'string', pattern: '^\\w{1,20}$' }, password: { type: 'string', minLength: 1 }, setupPassword: { type: 'string', nullable: true } },
+  properties: {
+    username: { type: 'string', pattern: '^\\w{1,20}$' },
+    password: { type: 'string', minLength: 1 },
+    setupPassword: { type: 'string', nullable: true },
+  },
 } as const;
 
 const userIdParams = { type: 'object', required: ['userId'], properties: { userId: { type: 'string' } } } as const;
@@ -47,80 +51,135 @@ export const userEndpoints: AnyEndpoint[] = [
     if (!ctx.me) throw new ApiError(E.credentialRequired);
     return packMe(ctx.me, await packEnv(ctx));
   }),
-  defineEndpoint('users/show', {}, {
-    type: 'object',
-    properties: { host: { type: 'string', nullable: true } },
-    allOf: [{ anyOf: [
-      { type: 'object', required: ['userId'], properties: { userId: { type: 'string' } } },
-      { type: 'object', required: ['userIds'], properties: { userIds: { type: 'array', items: { type: 'string' } } } },
-      { type: 'object', required: ['username'], properties: { username: { type: 'string' } } },
-    ] }],
-  }, async (ps, ctx) => {
-    const env = await packEnv(ctx);
-    if ('userIds' in ps && Array.isArray(ps.userIds)) {
-      const out: entities.UserDetailed[] = [];
-      for (const id of ps.userIds) {
-        const u = await findUserById(ctx.deps.pool, id);
-        if (u) out.push(await userDetailed(ctx, u, env));
-      }
-      return out;
-    }
-    let user: UserRow | null;
-    if ('userId' in ps && typeof ps.userId === 'string') {
-      user = await findUserById(ctx.deps.pool, ps.userId);
-    } else {
-      const host = remoteHostOrNull(ps.host, ctx.deps.cfg.host);
-      user = await findUserByName(ctx.deps.pool, (ps as { username: string }).username, host);
-      // A remote user we never saw would be fetched over ActivityPub; the double never federates.
-      if (user === null && host !== null) throw new ApiError(E.failedToResolveRemoteUser);
-    }
-    if (user === null) throw new ApiError(E.noSuchUser);
-    return userDetailed(ctx, user, env);
-  }),
-  defineEndpoint('admin/show-user', { requireCredential: true, requireModerator: true, kind: 'read:admin:show-user' }, userIdParams, async (ps, ctx) => {
-    const user = await findUserById(ctx.deps.pool, ps.userId);
-    if (user === null) throw new Error('user not found');
-    return packAdminUser(user, await packEnv(ctx));
-  }),
-  defineEndpoint('admin/suspend-user', { requireCredential: true, requireModerator: true, kind: 'write:admin:suspend-user' }, userIdParams, async (ps, ctx) => {
-    const user = await findUserById(ctx.deps.pool, ps.userId);
-    if (user === null) throw new Error('user not found');
-    const meta = await getMeta(ctx.deps.pool);
-    if (isModerator(user, meta.rootUserId)) throw new Error('cannot suspend moderator account');
-    await ctx.deps.pool.query(`UPDATE "user" SET "isSuspended" = true WHERE "id" = $1`, [user.id]);
-    if (ctx.me) await moderationLog(ctx.deps, ctx.me, 'suspend', { userId: user.id, userUsername: user.username, userHost: user.host });
-    return undefined;
-  }),
-  defineEndpoint('admin/unsuspend-user', { requireCredential: true, requireModerator: true, kind: 'write:admin:unsuspend-user' }, userIdParams, async (ps, ctx) => {
-    const user = await findUserById(ctx.deps.pool, ps.userId);
-    if (user === null) throw new Error('user not found');
-    await ctx.deps.pool.query(`UPDATE "user" SET "isSuspended" = false WHERE "id" = $1`, [user.id]);
-    if (ctx.me) await moderationLog(ctx.deps, ctx.me, 'unsuspend', { userId: user.id, userUsername: user.username, userHost: user.host });
-    return undefined;
-  }),
-  defineEndpoint('notes/create', { requireCredential: true, kind: 'write:notes' }, {
-    type: 'object',
-    properties: {
-      visibility: { type: 'string', enum: ['public', 'home', 'followers', 'specified'] }, cw: { type: 'string', nullable: true, maxLength: 100 },
-      localOnly: { type: 'boolean' }, text: { type: 'string', nullable: true, minLength: 1, maxLength: 3000 },
-      fileIds: { type: 'array', items: { type: 'string' } },
+  defineEndpoint(
+    'users/show',
+    {},
+    {
+      type: 'object',
+      properties: { host: { type: 'string', nullable: true } },
+      allOf: [
+        {
+          anyOf: [
+            { type: 'object', required: ['userId'], properties: { userId: { type: 'string' } } },
+            { type: 'object', required: ['userIds'], properties: { userIds: { type: 'array', items: { type: 'string' } } } },
+            { type: 'object', required: ['username'], properties: { username: { type: 'string' } } },
+          ],
+        },
+      ],
     },
-    allOf: [{ anyOf: [
-      { type: 'object', required: ['text'] },
-      { type: 'object', required: ['fileIds'] },
-    ] }],
-  }, async (ps, ctx) => {
-    const me = ctx.me;
-    if (!me) throw new ApiError(E.credentialRequired);
-    const fileIds = ps.fileIds ?? [];
-    const files = fileIds.length === 0 ? [] : (await ctx.deps.pool.query<DriveFileRow>(`SELECT * FROM "drive_file" WHERE "id" = ANY($1) AND "userId" = $2`, [fileIds, me.id])).rows;
-    const now = new Date();
-    const row: NoteRow = { id: genId(ctx.deps.cfg.id, now.getTime()), createdAt: now, userId: me.id, text: ps.text ?? null, cw: ps.cw ?? null, visibility: ps.visibility ?? 'public', localOnly: ps.localOnly ?? false, fileIds: files.map((f) => f.id) };
-    await ctx.deps.pool.query(
-      `INSERT INTO "note" ("id", "createdAt", "userId", "text", "cw", "visibility", "localOnly", "fileIds") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [row.id, row.createdAt, row.userId, row.text, row.cw, row.visibility, row.localOnly, row.fileIds],
-    );
-    const env = await packEnv(ctx);
-    return { createdNote: packNote(row, { ...me, notesCount: me.notesCount + 1 }, files.map((f) => packDriveFile(f, ctx.deps.cfg.url)), env) };
-  }),
+    async (ps, ctx) => {
+      const env = await packEnv(ctx);
+      if ('userIds' in ps && Array.isArray(ps.userIds)) {
+        const out: entities.UserDetailed[] = [];
+        for (const id of ps.userIds) {
+          const u = await findUserById(ctx.deps.pool, id);
+          if (u) out.push(await userDetailed(ctx, u, env));
+        }
+        return out;
+      }
+      let user: UserRow | null;
+      if ('userId' in ps && typeof ps.userId === 'string') {
+        user = await findUserById(ctx.deps.pool, ps.userId);
+      } else {
+        const host = remoteHostOrNull(ps.host, ctx.deps.cfg.host);
+        user = await findUserByName(ctx.deps.pool, (ps as { username: string }).username, host);
+        // A remote user we never saw would be fetched over ActivityPub; the double never federates.
+        if (user === null && host !== null) throw new ApiError(E.failedToResolveRemoteUser);
+      }
+      if (user === null) throw new ApiError(E.noSuchUser);
+      return userDetailed(ctx, user, env);
+    },
+  ),
+  defineEndpoint(
+    'admin/show-user',
+    { requireCredential: true, requireModerator: true, kind: 'read:admin:show-user' },
+    userIdParams,
+    async (ps, ctx) => {
+      const user = await findUserById(ctx.deps.pool, ps.userId);
+      if (user === null) throw new Error('user not found');
+      return packAdminUser(user, await packEnv(ctx));
+    },
+  ),
+  defineEndpoint(
+    'admin/suspend-user',
+    { requireCredential: true, requireModerator: true, kind: 'write:admin:suspend-user' },
+    userIdParams,
+    async (ps, ctx) => {
+      const user = await findUserById(ctx.deps.pool, ps.userId);
+      if (user === null) throw new Error('user not found');
+      const meta = await getMeta(ctx.deps.pool);
+      if (isModerator(user, meta.rootUserId)) throw new Error('cannot suspend moderator account');
+      await ctx.deps.pool.query(`UPDATE "user" SET "isSuspended" = true WHERE "id" = $1`, [user.id]);
+      if (ctx.me) await moderationLog(ctx.deps, ctx.me, 'suspend', { userId: user.id, userUsername: user.username, userHost: user.host });
+      return undefined;
+    },
+  ),
+  defineEndpoint(
+    'admin/unsuspend-user',
+    { requireCredential: true, requireModerator: true, kind: 'write:admin:unsuspend-user' },
+    userIdParams,
+    async (ps, ctx) => {
+      const user = await findUserById(ctx.deps.pool, ps.userId);
+      if (user === null) throw new Error('user not found');
+      await ctx.deps.pool.query(`UPDATE "user" SET "isSuspended" = false WHERE "id" = $1`, [user.id]);
+      if (ctx.me) await moderationLog(ctx.deps, ctx.me, 'unsuspend', { userId: user.id, userUsername: user.username, userHost: user.host });
+      return undefined;
+    },
+  ),
+  defineEndpoint(
+    'notes/create',
+    { requireCredential: true, kind: 'write:notes' },
+    {
+      type: 'object',
+      properties: {
+        visibility: { type: 'string', enum: ['public', 'home', 'followers', 'specified'] },
+        cw: { type: 'string', nullable: true, maxLength: 100 },
+        localOnly: { type: 'boolean' },
+        text: { type: 'string', nullable: true, minLength: 1, maxLength: 3000 },
+        fileIds: { type: 'array', items: { type: 'string' } },
+      },
+      allOf: [
+        {
+          anyOf: [
+            { type: 'object', required: ['text'] },
+            { type: 'object', required: ['fileIds'] },
+          ],
+        },
+      ],
+    },
+    async (ps, ctx) => {
+      const me = ctx.me;
+      if (!me) throw new ApiError(E.credentialRequired);
+      const fileIds = ps.fileIds ?? [];
+      const files =
+        fileIds.length === 0
+          ? []
+          : (await ctx.deps.pool.query<DriveFileRow>(`SELECT * FROM "drive_file" WHERE "id" = ANY($1) AND "userId" = $2`, [fileIds, me.id]))
+              .rows;
+      const now = new Date();
+      const row: NoteRow = {
+        id: genId(ctx.deps.cfg.id, now.getTime()),
+        createdAt: now,
+        userId: me.id,
+        text: ps.text ?? null,
+        cw: ps.cw ?? null,
+        visibility: ps.visibility ?? 'public',
+        localOnly: ps.localOnly ?? false,
+        fileIds: files.map((f) => f.id),
+      };
+      await ctx.deps.pool.query(
+        `INSERT INTO "note" ("id", "createdAt", "userId", "text", "cw", "visibility", "localOnly", "fileIds") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [row.id, row.createdAt, row.userId, row.text, row.cw, row.visibility, row.localOnly, row.fileIds],
+      );
+      const env = await packEnv(ctx);
+      return {
+        createdNote: packNote(
+          row,
+          { ...me, notesCount: me.notesCount + 1 },
+          files.map((f) => packDriveFile(f, ctx.deps.cfg.url)),
+          env,
+        ),
+      };
+    },
+  ),
 ];

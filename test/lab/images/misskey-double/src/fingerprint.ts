@@ -55,6 +55,8 @@ export async function fingerprint(pool: pg.Pool, filesDir: string): Promise<Fing
     fh.update(`${name}\0${digest}\n`);
   }
   const files = { count: names.length, bytes, sha256: fh.digest('hex'), list };
-  const all = createHash('sha256').update(JSON.stringify({ tables, files: files.sha256 })).digest('hex');
+  const all = createHash('sha256')
+    .update(JSON.stringify({ tables, files: files.sha256 }))
+    .digest('hex');
   return { tables, files, sha256: all };
 }

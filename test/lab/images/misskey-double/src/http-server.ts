@@ -17,7 +17,9 @@ import { authenticate, getMeta, type Deps } from './state';
 const log = logger('api');
 
 /** Mutable readiness flag: false until the DB answered and migrations ran. */
-export interface Readiness { ready: boolean }
+export interface Readiness {
+  ready: boolean;
+}
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   res.setHeader('x-ohitori-double', '1');
@@ -47,10 +49,19 @@ type Parsed = { ok: true; body: Record<string, unknown> } | { ok: false; status:
 async function parseBody(req: IncomingMessage, ep: AnyEndpoint, deps: Deps): Promise<Parsed> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const raw = await readBody(req, deps.cfg.maxFileSize + 1024 * 1024);
-  if (raw === 'too-large') return { ok: false, status: 413, body: { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', error: 'Payload Too Large', message: 'Request body is too large' } };
+  if (raw === 'too-large')
+    return {
+      ok: false,
+      status: 413,
+      body: { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', error: 'Payload Too Large', message: 'Request body is too large' },
+    };
   if (ep.meta.requireFile) {
     if (type !== 'multipart/form-data') return { ok: false, status: 400 };
-    const form = await new Request('http://double/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type']) }, body: raw }).formData();
+    const form = await new Request('http://double/', {
+      method: 'POST',
+      headers: { 'content-type': String(req.headers['content-type']) },
+      body: raw,
+    }).formData();
     const fields: Record<string, unknown> = {};
     for (const [k, v] of form.entries()) {
       if (typeof v === 'string') fields[k] = v;
@@ -61,14 +72,33 @@ async function parseBody(req: IncomingMessage, ep: AnyEndpoint, deps: Deps): Pro
   }
   if (raw.length === 0 && type !== 'application/json') return { ok: true, body: {} };
   if (type === 'application/json') {
-    if (raw.length === 0) return { ok: false, status: 400, body: { statusCode: 400, code: 'FST_ERR_CTP_EMPTY_JSON_BODY', error: 'Bad Request', message: "Body cannot be empty when content-type is set to 'application/json'" } };
+    if (raw.length === 0)
+      return {
+        ok: false,
+        status: 400,
+        body: {
+          statusCode: 400,
+          code: 'FST_ERR_CTP_EMPTY_JSON_BODY',
+          error: 'Bad Request',
+          message: "Body cannot be empty when content-type is set to 'application/json'",
+        },
+      };
     try {
       return { ok: true, body: JSON.parse(raw.toString('utf8')) as Record<string, unknown> };
     } catch {
       return { ok: false, status: 400, body: fastifyInvalidJson };
     }
   }
-  return { ok: false, status: 415, body: { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', error: 'Unsupported Media Type', message: `Unsupported Media Type: ${type}` } };
+  return {
+    ok: false,
+    status: 415,
+    body: {
+      statusCode: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      error: 'Unsupported Media Type',
+      message: `Unsupported Media Type: ${type}`,
+    },
+  };
 }
 
 async function handleApi(req: IncomingMessage, res: ServerResponse, ep: AnyEndpoint, deps: Deps): Promise<void> {
@@ -121,7 +151,10 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, ep: AnyEndpo
 
 async function healthy(deps: Deps, readiness: Readiness): Promise<boolean> {
   if (!readiness.ready) return false;
-  const db = deps.pool.query('SELECT 1').then(() => true, () => false);
+  const db = deps.pool.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
   const redis = redisPing(deps.cfg.redis.host, deps.cfg.redis.port, deps.cfg.redis.pass);
   return (await db) && (await redis);
 }
@@ -135,8 +168,10 @@ async function serveFile(res: ServerResponse, key: string, deps: Deps): Promise<
     return;
   }
   res.writeHead(200, {
-    'x-ohitori-double': '1', 'content-type': row.type,
-    'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(row.name)}`, 'cache-control': 'max-age=31536000, immutable',
+    'x-ohitori-double': '1',
+    'content-type': row.type,
+    'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(row.name)}`,
+    'cache-control': 'max-age=31536000, immutable',
   });
   createReadStream(path).pipe(res);
 }
@@ -162,14 +197,20 @@ export function createDoubleServer(deps: Deps, endpoints: readonly AnyEndpoint[]
       } else if (path === '/nodeinfo/2.1' && readiness.ready) {
         const meta = await getMeta(deps.pool);
         send(res, 200, {
-          version: '2.1', software: { name: 'misskey', version: deps.misskeyVersion, homepage: 'https://misskey-hub.net/' },
-          protocols: ['activitypub'], services: { inbound: [], outbound: ['atom1.0', 'rss2.0'] },
-          openRegistrations: !meta.settings.disableRegistration, usage: { users: {}, localPosts: 0 },
+          version: '2.1',
+          software: { name: 'misskey', version: deps.misskeyVersion, homepage: 'https://misskey-hub.net/' },
+          protocols: ['activitypub'],
+          services: { inbound: [], outbound: ['atom1.0', 'rss2.0'] },
+          openRegistrations: !meta.settings.disableRegistration,
+          usage: { users: {}, localPosts: 0 },
           metadata: { nodeName: meta.settings.name, nodeDescription: meta.settings.description, ohitoriDouble: true },
         });
       } else if (path === '/' && req.method === 'GET') {
-        res.writeHead(200, { 'x-ohitori-double': '1', 'content-type': 'text/html; charset=utf-8' })
-          .end(`<!doctype html><title>Misskey API double</title><p>This is Ohitori's <b>Misskey API double</b> (a test stand-in), answering like Misskey ${deps.misskeyVersion}. It has no web UI.</p>`);
+        res
+          .writeHead(200, { 'x-ohitori-double': '1', 'content-type': 'text/html; charset=utf-8' })
+          .end(
+            `<!doctype html><title>Misskey API double</title><p>This is Ohitori's <b>Misskey API double</b> (a test stand-in), answering like Misskey ${deps.misskeyVersion}. It has no web UI.</p>`,
+          );
       } else {
         send(res, 404, fastifyNotFound(req.method ?? 'GET', req.url ?? path));
       }

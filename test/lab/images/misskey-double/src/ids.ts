@@ -15,7 +15,10 @@ export type IdMethod = 'aid' | 'aidx';
 
 /** A new id for `method`, time-ordered like Misskey's, at time `now` (ms). */
 export function genId(method: IdMethod, now = Date.now()): string {
-  const t = Math.max(0, now - TIME2000).toString(36).padStart(8, '0').slice(-8);
+  const t = Math.max(0, now - TIME2000)
+    .toString(36)
+    .padStart(8, '0')
+    .slice(-8);
   counter = (counter + 1) % 36 ** 4;
   if (method === 'aid') return t + (counter % 36 ** 2).toString(36).padStart(2, '0');
   return t + nodeId + counter.toString(36).padStart(4, '0');

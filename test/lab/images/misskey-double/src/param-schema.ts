@@ -5,8 +5,16 @@
  */
 import { ApiError, E } from './api-error';
 
-interface Base { readonly nullable?: boolean }
-export type StringSchema = Base & { readonly type: 'string'; readonly pattern?: string; readonly minLength?: number; readonly maxLength?: number; readonly enum?: readonly string[] };
+interface Base {
+  readonly nullable?: boolean;
+}
+export type StringSchema = Base & {
+  readonly type: 'string';
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly enum?: readonly string[];
+};
 export type NumberSchema = Base & { readonly type: 'number' | 'integer'; readonly minimum?: number; readonly maximum?: number };
 export type BooleanSchema = Base & { readonly type: 'boolean' };
 export type ArraySchema = Base & { readonly type: 'array'; readonly items?: Schema };
@@ -20,17 +28,26 @@ export type ObjectSchema = Base & {
 export type Schema = StringSchema | NumberSchema | BooleanSchema | ArraySchema | ObjectSchema;
 
 /** Where and why a value failed, in ajv's words. */
-export interface SchemaFailure { readonly param: string; readonly reason: string }
+export interface SchemaFailure {
+  readonly param: string;
+  readonly reason: string;
+}
 
 function typeOk(s: Schema, v: unknown): boolean {
   if (v === null) return s.nullable === true;
   switch (s.type) {
-    case 'string': return typeof v === 'string';
-    case 'boolean': return typeof v === 'boolean';
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'integer': return typeof v === 'number' && Number.isInteger(v);
-    case 'array': return Array.isArray(v);
-    case 'object': return typeof v === 'object' && !Array.isArray(v);
+    case 'string':
+      return typeof v === 'string';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'array':
+      return Array.isArray(v);
+    case 'object':
+      return typeof v === 'object' && !Array.isArray(v);
   }
 }
 
@@ -41,10 +58,14 @@ export function checkSchema(s: Schema, v: unknown, path = '#'): SchemaFailure | 
   switch (s.type) {
     case 'string': {
       const str = v as string;
-      if (s.maxLength !== undefined && [...str].length > s.maxLength) return { param: `${path}/maxLength`, reason: `must NOT have more than ${s.maxLength} characters` };
-      if (s.minLength !== undefined && [...str].length < s.minLength) return { param: `${path}/minLength`, reason: `must NOT have fewer than ${s.minLength} characters` };
-      if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(str)) return { param: `${path}/pattern`, reason: `must match pattern "${s.pattern}"` };
-      if (s.enum !== undefined && !s.enum.includes(str)) return { param: `${path}/enum`, reason: 'must be equal to one of the allowed values' };
+      if (s.maxLength !== undefined && [...str].length > s.maxLength)
+        return { param: `${path}/maxLength`, reason: `must NOT have more than ${s.maxLength} characters` };
+      if (s.minLength !== undefined && [...str].length < s.minLength)
+        return { param: `${path}/minLength`, reason: `must NOT have fewer than ${s.minLength} characters` };
+      if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(str))
+        return { param: `${path}/pattern`, reason: `must match pattern "${s.pattern}"` };
+      if (s.enum !== undefined && !s.enum.includes(str))
+        return { param: `${path}/enum`, reason: 'must be equal to one of the allowed values' };
       return null;
     }
     case 'number':
@@ -84,7 +105,10 @@ function checkObject(s: ObjectSchema, o: Record<string, unknown>, path: string):
     let passed = false;
     for (const [j, alt] of group.anyOf.entries()) {
       const f = checkObject(alt, o, `${path}/allOf/${i}/anyOf/${j}`);
-      if (f === null) { passed = true; break; }
+      if (f === null) {
+        passed = true;
+        break;
+      }
       first ??= f;
     }
     if (!passed && first) return first;
@@ -109,7 +133,10 @@ export function castMultipartFields(s: ObjectSchema, fields: Record<string, unkn
     try {
       fields[k] = JSON.parse(v);
     } catch {
-      throw new ApiError({ message: 'Invalid param.', code: 'INVALID_PARAM', id: '0b5f1631-7c1a-41a6-b399-cce335f34d85' }, { param: k, reason: `cannot cast to ${sub.type}` });
+      throw new ApiError(
+        { message: 'Invalid param.', code: 'INVALID_PARAM', id: '0b5f1631-7c1a-41a6-b399-cce335f34d85' },
+        { param: k, reason: `cannot cast to ${sub.type}` },
+      );
     }
   }
 }

@@ -7,9 +7,23 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { addDriveFile } from './drive-store';
 import { insertEmoji } from './emoji-import';
 import { genId, secureRndstr } from './ids';
-import { createAppToken, createLocalUser, findUserById, findUserByName, getMeta, moderationLog, saveSettings, type Deps, type UserRow } from './state';
+import {
+  createAppToken,
+  createLocalUser,
+  findUserById,
+  findUserByName,
+  getMeta,
+  moderationLog,
+  saveSettings,
+  type Deps,
+  type UserRow,
+} from './state';
 
-export interface SeedOptions { users: number; notes: number; files: number }
+export interface SeedOptions {
+  users: number;
+  notes: number;
+  files: number;
+}
 
 /** Parses `--users N --notes N --files N`. */
 export function parseSeedArgs(argv: readonly string[]): SeedOptions {
@@ -28,9 +42,20 @@ export function parseSeedArgs(argv: readonly string[]): SeedOptions {
 }
 
 /** A 1×1 PNG, so the seeded emoji is a real image. */
-const PNG_1X1 = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d4944415478da63f8cf00000301010018dd8db40000000049454e44ae426082', 'hex');
+const PNG_1X1 = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
+    '1f15c4890000000d4944415478da63f8cf00000301010018dd8db40000000049454e44ae426082',
+  'hex',
+);
 
-const TEXTS = ['今日は良い天気 :blobcat: 🍣', 'おはようございます☀️ 朝ごはんは味噌汁', '寿司食べたい 🍣🍣 #飯テロ', 'Misskeyのバックアップ、ちゃんと取ってる？ :blobcat:', '改行\nあり\r\nの投稿 — “quotes” & <tags>', '絵文字だけ 🐱🐈‍⬛👩‍👩‍👧'];
+const TEXTS = [
+  '今日は良い天気 :blobcat: 🍣',
+  'おはようございます☀️ 朝ごはんは味噌汁',
+  '寿司食べたい 🍣🍣 #飯テロ',
+  'Misskeyのバックアップ、ちゃんと取ってる？ :blobcat:',
+  '改行\nあり\r\nの投稿 — “quotes” & <tags>',
+  '絵文字だけ 🐱🐈‍⬛👩‍👩‍👧',
+];
 
 async function rootUser(deps: Deps): Promise<UserRow> {
   const meta = await getMeta(deps.pool);
@@ -57,9 +82,19 @@ export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string
   const moderator = await ensureUser(deps, 'moderator');
   await pool.query(`UPDATE "user" SET "isModerator" = true WHERE "id" = $1`, [moderator.id]);
 
-  for (const [host, software] of [['mastodon.example', 'mastodon'], ['remote.example', 'misskey'], ['spam.example', 'misskey']] as const) {
-    await pool.query(`INSERT INTO "instance" ("id", "firstRetrievedAt", "host", "usersCount", "softwareName", "softwareVersion") VALUES ($1, now(), $2, 1, $3, '4.3.0') ON CONFLICT ("host") DO NOTHING`, [genId(deps.cfg.id), host, software]);
-    await pool.query(`INSERT INTO "user" ("id", "createdAt", "username", "usernameLower", "host", "name") VALUES ($1, now(), 'alice', 'alice', $2, $3) ON CONFLICT DO NOTHING`, [genId(deps.cfg.id), host, `Alice@${host}`]);
+  for (const [host, software] of [
+    ['mastodon.example', 'mastodon'],
+    ['remote.example', 'misskey'],
+    ['spam.example', 'misskey'],
+  ] as const) {
+    await pool.query(
+      `INSERT INTO "instance" ("id", "firstRetrievedAt", "host", "usersCount", "softwareName", "softwareVersion") VALUES ($1, now(), $2, 1, $3, '4.3.0') ON CONFLICT ("host") DO NOTHING`,
+      [genId(deps.cfg.id), host, software],
+    );
+    await pool.query(
+      `INSERT INTO "user" ("id", "createdAt", "username", "usernameLower", "host", "name") VALUES ($1, now(), 'alice', 'alice', $2, $3) ON CONFLICT DO NOTHING`,
+      [genId(deps.cfg.id), host, `Alice@${host}`],
+    );
   }
 
   const authors = [root, ...users];
@@ -67,7 +102,10 @@ export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string
   const batch = 500;
   for (let start = 0; start < opts.notes; start += batch) {
     const n = Math.min(batch, opts.notes - start);
-    const ids: string[] = [], dates: Date[] = [], userIds: string[] = [], texts: string[] = [];
+    const ids: string[] = [],
+      dates: Date[] = [],
+      userIds: string[] = [],
+      texts: string[] = [];
     for (let i = 0; i < n; i++) {
       const at = new Date(Date.now() - (opts.notes - start - i) * 60_000);
       ids.push(genId(deps.cfg.id, at.getTime()));
@@ -75,7 +113,10 @@ export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string
       userIds.push(authors[(start + i) % authors.length]!.id);
       texts.push(`${TEXTS[(start + i) % TEXTS.length]} (${start + i + 1})`);
     }
-    await pool.query(`INSERT INTO "note" ("id", "createdAt", "userId", "text") SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::varchar[], $4::text[])`, [ids, dates, userIds, texts]);
+    await pool.query(
+      `INSERT INTO "note" ("id", "createdAt", "userId", "text") SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::varchar[], $4::text[])`,
+      [ids, dates, userIds, texts],
+    );
     noteCount += n;
   }
 
@@ -94,13 +135,24 @@ export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string
   }
 
   for (const inbox of ['https://relay.example.com/inbox', 'https://relay2.example.org/inbox']) {
-    await pool.query(`INSERT INTO "relay" ("id", "inbox", "status") VALUES ($1, $2, 'requesting') ON CONFLICT ("inbox") DO NOTHING`, [genId(deps.cfg.id), inbox]);
+    await pool.query(`INSERT INTO "relay" ("id", "inbox", "status") VALUES ($1, $2, 'requesting') ON CONFLICT ("inbox") DO NOTHING`, [
+      genId(deps.cfg.id),
+      inbox,
+    ]);
   }
   const meta = await getMeta(pool);
   const blocked = [...new Set([...meta.settings.blockedHosts, 'spam.example', '*.bad.example'])];
-  await saveSettings(pool, { ...meta.settings, blockedHosts: blocked, silencedHosts: [...new Set([...(meta.settings.silencedHosts ?? []), 'noisy.example'])] });
+  await saveSettings(pool, {
+    ...meta.settings,
+    blockedHosts: blocked,
+    silencedHosts: [...new Set([...(meta.settings.silencedHosts ?? []), 'noisy.example'])],
+  });
 
-  const limitedReadOnly = await createAppToken(deps, root.id, 'seed: read-only admin', ['read:account', 'read:admin:meta', 'read:admin:relays']);
+  const limitedReadOnly = await createAppToken(deps, root.id, 'seed: read-only admin', [
+    'read:account',
+    'read:admin:meta',
+    'read:admin:relays',
+  ]);
   const limitedNoAdmin = await createAppToken(deps, root.id, 'seed: notes only', ['read:account', 'write:notes']);
   const counts = await pool.query<{ t: string; c: number }>(
     `SELECT 'users' AS t, count(*)::int AS c FROM "user" UNION ALL SELECT 'notes', count(*)::int FROM "note"
@@ -113,7 +165,11 @@ export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string
     misskeyVersion: deps.misskeyVersion,
     added: { users: opts.users, notes: noteCount, files: fileIds.length },
     counts: Object.fromEntries(counts.rows.map((r) => [r.t, r.c])),
-    users: { root: { id: root.id, username: root.username }, suspended: { id: suspended.id, username: suspended.username }, moderator: { id: moderator.id, username: moderator.username } },
+    users: {
+      root: { id: root.id, username: root.username },
+      suspended: { id: suspended.id, username: suspended.username },
+      moderator: { id: moderator.id, username: moderator.username },
+    },
     tokens: {
       root: root.token,
       user1: users[0]?.token ?? null,

@@ -36,7 +36,9 @@ async function serve(): Promise<void> {
   const cfg = config();
   const deps = makeDeps(cfg);
   log.info(`Misskey API double (NOT Misskey; a test stand-in for Ohitori) answering as Misskey ${deps.misskeyVersion}`);
-  log.info(`config: ${cfg.configPath}; url ${cfg.url}; db ${cfg.db.user}@${cfg.db.host}:${cfg.db.port}/${cfg.db.db}; redis ${cfg.redis.host}:${cfg.redis.port}`);
+  log.info(
+    `config: ${cfg.configPath}; url ${cfg.url}; db ${cfg.db.user}@${cfg.db.host}:${cfg.db.port}/${cfg.db.db}; redis ${cfg.redis.host}:${cfg.redis.port}`,
+  );
   const readiness: Readiness = { ready: false };
   const server = createDoubleServer(deps, endpoints, readiness);
   server.listen(cfg.port, '0.0.0.0', () => log.succ(`Now listening on port ${cfg.port} on ${cfg.url}`));
@@ -67,13 +69,14 @@ async function oneShot(run: (deps: Deps) => Promise<unknown>): Promise<void> {
 }
 
 const [cmd, ...rest] = process.argv.slice(2);
-const main = cmd === undefined || cmd === 'serve'
-  ? serve()
-  : cmd === 'seed'
-    ? oneShot((deps) => seed(deps, parseSeedArgs(rest)))
-    : cmd === 'fingerprint'
-      ? oneShot((deps) => fingerprint(deps.pool, deps.cfg.filesDir))
-      : Promise.reject(new Error(`unknown command ${cmd} (serve | seed | fingerprint)`));
+const main =
+  cmd === undefined || cmd === 'serve'
+    ? serve()
+    : cmd === 'seed'
+      ? oneShot((deps) => seed(deps, parseSeedArgs(rest)))
+      : cmd === 'fingerprint'
+        ? oneShot((deps) => fingerprint(deps.pool, deps.cfg.filesDir))
+        : Promise.reject(new Error(`unknown command ${cmd} (serve | seed | fingerprint)`));
 main.catch((e: unknown) => {
   log.error(`fatal: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);

@@ -14,7 +14,11 @@ import { defaultSettings, DEFAULT_POLICIES, type ServerSettings } from './meta-d
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number) => Promise<Buffer>;
 
 /** Settings that public `meta` shows but `admin/meta` does not. */
-export interface ExtraSettings { langs: string[]; serverRules: string[]; logoImageUrl: string | null }
+export interface ExtraSettings {
+  langs: string[];
+  serverRules: string[];
+  logoImageUrl: string | null;
+}
 export type StoredSettings = ServerSettings & ExtraSettings;
 
 /** Everything a handler needs: the pool, the config, and how the double presents itself. */
@@ -26,16 +30,39 @@ export interface Deps {
 
 /** A row of "user", plus its note count. */
 export interface UserRow {
-  id: string; createdAt: Date; username: string; usernameLower: string; host: string | null;
-  name: string | null; description: string | null; token: string | null; password: string | null;
-  isRoot: boolean; isAdmin: boolean; isModerator: boolean; isSuspended: boolean; isBot: boolean;
-  isCat: boolean; isLocked: boolean; moderationNote: string; notesCount: number;
+  id: string;
+  createdAt: Date;
+  username: string;
+  usernameLower: string;
+  host: string | null;
+  name: string | null;
+  description: string | null;
+  token: string | null;
+  password: string | null;
+  isRoot: boolean;
+  isAdmin: boolean;
+  isModerator: boolean;
+  isSuspended: boolean;
+  isBot: boolean;
+  isCat: boolean;
+  isLocked: boolean;
+  moderationNote: string;
+  notesCount: number;
 }
 
 /** An app (non-native) token; native tokens are `user.token` and carry every permission. */
-export interface AppToken { id: string; token: string; userId: string; permission: string[] }
+export interface AppToken {
+  id: string;
+  token: string;
+  userId: string;
+  permission: string[];
+}
 
-export interface MetaRow { rootUserId: string | null; settings: StoredSettings; policies: entities.RolePolicies }
+export interface MetaRow {
+  rootUserId: string | null;
+  settings: StoredSettings;
+  policies: entities.RolePolicies;
+}
 
 const USER_SELECT = `SELECT u.*, (SELECT count(*) FROM "note" n WHERE n."userId" = u."id")::int AS "notesCount" FROM "user" u`;
 
@@ -64,7 +91,10 @@ export async function findUserById(db: pg.Pool, id: string): Promise<UserRow | n
 
 /** Local users have host NULL; `host` must already be punycoded or null. */
 export async function findUserByName(db: pg.Pool, username: string, host: string | null): Promise<UserRow | null> {
-  const r = await db.query<UserRow>(`${USER_SELECT} WHERE u."usernameLower" = $1 AND u."host" IS NOT DISTINCT FROM $2`, [username.toLowerCase(), host]);
+  const r = await db.query<UserRow>(`${USER_SELECT} WHERE u."usernameLower" = $1 AND u."host" IS NOT DISTINCT FROM $2`, [
+    username.toLowerCase(),
+    host,
+  ]);
   return r.rows[0] ?? null;
 }
 
@@ -107,7 +137,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
  * SignupService.signup for a local user: the first real user becomes root (meta.rootUserId) and
  * admin; a taken name throws Error('DUPLICATED_USERNAME') → INTERNAL_ERROR like Misskey.
  */
-export async function createLocalUser(deps: Deps, username: string, password: string, opts: { createdAt?: Date; isBot?: boolean } = {}): Promise<UserRow> {
+export async function createLocalUser(
+  deps: Deps,
+  username: string,
+  password: string,
+  opts: { createdAt?: Date; isBot?: boolean } = {},
+): Promise<UserRow> {
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
@@ -121,7 +156,16 @@ export async function createLocalUser(deps: Deps, username: string, password: st
     await client.query(
       `INSERT INTO "user" ("id", "createdAt", "username", "usernameLower", "host", "token", "password", "isRoot", "isAdmin", "isBot")
        VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $7, $8)`,
-      [id, createdAt, username, username.toLowerCase(), secureRndstr(NATIVE_TOKEN_LENGTH), await hashPassword(password), isRoot, opts.isBot ?? false],
+      [
+        id,
+        createdAt,
+        username,
+        username.toLowerCase(),
+        secureRndstr(NATIVE_TOKEN_LENGTH),
+        await hashPassword(password),
+        isRoot,
+        opts.isBot ?? false,
+      ],
     );
     if (isRoot) await client.query(`UPDATE "meta" SET "rootUserId" = $1 WHERE "id" = 'x'`, [id]);
     await client.query('COMMIT');
@@ -148,10 +192,12 @@ export async function createAppToken(deps: Deps, userId: string, name: string, p
 
 /** ModerationLogService.log. */
 export async function moderationLog(deps: Deps, me: UserRow, type: string, info: Record<string, unknown>): Promise<void> {
-  await deps.pool.query(
-    `INSERT INTO "moderation_log" ("id", "createdAt", "userId", "type", "info") VALUES ($1, now(), $2, $3, $4)`,
-    [genId(deps.cfg.id), me.id, type, JSON.stringify(info)],
-  );
+  await deps.pool.query(`INSERT INTO "moderation_log" ("id", "createdAt", "userId", "type", "info") VALUES ($1, now(), $2, $3, $4)`, [
+    genId(deps.cfg.id),
+    me.id,
+    type,
+    JSON.stringify(info),
+  ]);
 }
 
 /** md5 hex, as Misskey stores for drive files. */
