@@ -12,14 +12,28 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
   },
   {
-    files: ['src-main/services/**/*.ts', 'src-main/shared/**/*.ts', 'src-main/ipc/**/*.ts', 'src-main/web/**/*.ts', 'src-main/agent/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Services stay free of electron (see docs/architecture.md).' }] }] },
+    files: [
+      'src-main/services/**/*.ts',
+      'src-main/shared/**/*.ts',
+      'src-main/ipc/**/*.ts',
+      'src-main/web/**/*.ts',
+      'src-main/agent/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Services stay free of electron (see docs/architecture.md).' }] },
+      ],
+    },
   },
   {
     files: ['src-renderer/**/*.{ts,tsx}'],
@@ -33,7 +47,10 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*', 'electron'], message: 'The renderer is a web page: no Node, no electron.' },
             { group: ['**/src-main/shared/contract'], allowTypeImports: true, message: 'Import the contract with `import type` only.' },
-            { group: ['**/src-main/services/**', '**/src-main/ipc/**', '**/src-main/app/**'], message: 'The renderer talks to main only through src-renderer/api.' },
+            {
+              group: ['**/src-main/services/**', '**/src-main/ipc/**', '**/src-main/app/**'],
+              message: 'The renderer talks to main only through src-renderer/api.',
+            },
           ],
         },
       ],

@@ -10,7 +10,9 @@ try {
   cpSync('src-main', join(work, 'src-main'), { recursive: true });
   cpSync('src-renderer/index.html', join(work, 'index.html'));
   const out = join(work, 'report.csv');
-  execFileSync(process.execPath, ['node_modules/@doyensec/electronegativity/dist/index.js', '-i', work, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(process.execPath, ['node_modules/@doyensec/electronegativity/dist/index.js', '-i', work, '-o', out], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1);
   const bad = rows.filter((r) => /^[A-Z_]+,"(HIGH|MEDIUM)"/.test(r));
   for (const r of rows) console.log(`electronegativity: ${r.replaceAll(work, '.')}`);

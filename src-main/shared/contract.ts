@@ -10,7 +10,11 @@ import type { JobSnapshot } from './jobs';
  */
 
 const empty = z.object({}).strict();
-const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/);
+const id = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 /** Host names and IP literals; no spaces, quotes or shell metacharacters. */
 const hostName = z
@@ -23,7 +27,11 @@ const domainName = z
   .min(3)
   .max(253)
   .regex(/^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, 'domain');
-const posixUser = z.string().min(1).max(32).regex(/^[a-z_][a-z0-9_-]*\$?$/, 'user');
+const posixUser = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z_][a-z0-9_-]*\$?$/, 'user');
 const absolutePath = z
   .string()
   .min(2)
@@ -61,9 +69,7 @@ export const schemas = {
   'profiles:delete': z.object({ id }).strict(),
   'jobs:list': empty,
   'jobs:cancel': z.object({ id }).strict(),
-  'jobs:answer': z
-    .object({ id, promptId: id, accepted: z.boolean(), value: z.string().max(4096).optional() })
-    .strict(),
+  'jobs:answer': z.object({ id, promptId: id, accepted: z.boolean(), value: z.string().max(4096).optional() }).strict(),
   'jobs:dismiss': z.object({ id }).strict(),
   'diagnostics:self-check': z.object({ askFirst: z.boolean() }).strict(),
   'shell:open-external': z.object({ url: z.string().url().max(2048) }).strict(),

@@ -32,7 +32,11 @@ export async function serveStatic(root: string, urlPath: string, res: ServerResp
   try {
     const s = await stat(full);
     if (!s.isFile()) throw new Error('not a file');
-    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(full)] ?? 'application/octet-stream', 'content-length': String(s.size) });
+    res.writeHead(200, {
+      ...headers,
+      'content-type': TYPES[extname(full)] ?? 'application/octet-stream',
+      'content-length': String(s.size),
+    });
     createReadStream(full).pipe(res);
   } catch {
     res.writeHead(404, headers).end();

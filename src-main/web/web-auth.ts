@@ -19,7 +19,13 @@ export type AuthVerdict = { readonly ok: true } | { readonly ok: false; readonly
  * rebinding), an Origin, when sent, must be ours (browsers always send one on WebSocket and
  * cross-site requests), and the token must match.
  */
-export function checkRequest(req: IncomingMessage, origin: string, token: string, presented: string | undefined, requireOrigin: boolean): AuthVerdict {
+export function checkRequest(
+  req: IncomingMessage,
+  origin: string,
+  token: string,
+  presented: string | undefined,
+  requireOrigin: boolean,
+): AuthVerdict {
   const host = req.headers.host;
   if (host !== new URL(origin).host) return { ok: false, status: 403, reason: 'host' };
   const o = req.headers.origin;

@@ -88,9 +88,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
-    const verdict = path === '/api/events' ? checkRequest(req, origin, token, wsToken(req), true) : ({ ok: false, status: 403, reason: 'path' } as const);
+    const verdict =
+      path === '/api/events' ? checkRequest(req, origin, token, wsToken(req), true) : ({ ok: false, status: 403, reason: 'path' } as const);
     if (!verdict.ok) {
-      socket.end(`HTTP/1.1 ${verdict.status} ${verdict.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${verdict.status} ${verdict.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -52,7 +52,13 @@ export function App() {
         <ul>
           {ROUTES.map((r) => (
             <li key={r}>
-              <button type="button" className={r === route ? 'active' : undefined} aria-current={r === route ? 'page' : undefined} data-route={r} onClick={() => navigate(r)}>
+              <button
+                type="button"
+                className={r === route ? 'active' : undefined}
+                aria-current={r === route ? 'page' : undefined}
+                data-route={r}
+                onClick={() => navigate(r)}
+              >
                 {t(`nav.${r}`)}
               </button>
             </li>

@@ -131,7 +131,8 @@ export const en = {
   prompts: {
     accept: 'Yes, continue',
     reject: 'No, stop',
-    hostKey: 'First connection to {{host}}. Its {{algorithm}} host key fingerprint is {{fingerprint}}. Compare it with the one your provider shows, then trust it.',
+    hostKey:
+      'First connection to {{host}}. Its {{algorithm}} host key fingerprint is {{fingerprint}}. Compare it with the one your provider shows, then trust it.',
   },
   selfCheck: {
     confirm: 'Write and remove a 4 MiB test file in {{dir}}?',

@@ -133,7 +133,8 @@ export const ja: Messages = {
   prompts: {
     accept: 'はい、続ける',
     reject: 'いいえ、やめる',
-    hostKey: '{{host}} への初めての接続です。ホスト鍵（{{algorithm}}）のフィンガープリントは {{fingerprint}} です。事業者が示すものと照合してから信頼してください。',
+    hostKey:
+      '{{host}} への初めての接続です。ホスト鍵（{{algorithm}}）のフィンガープリントは {{fingerprint}} です。事業者が示すものと照合してから信頼してください。',
   },
   selfCheck: {
     confirm: '{{dir}} に4 MiBのテスト用ファイルを書いて、消してよいですか？',

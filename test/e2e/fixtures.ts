@@ -75,7 +75,11 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
 }
 
 /** Opens the app and waits for the shell's ready marker, never a sleep. */
@@ -91,15 +95,42 @@ export async function openApp(browser: Browser, app: BrowserModeApp, locale = 'e
 const POLL = { timeout: 15_000, interval: 50 };
 
 export async function expectText(loc: Locator, text: string): Promise<void> {
-  await expect.poll(() => loc.first().innerText().catch(() => ''), POLL).toContain(text);
+  await expect
+    .poll(
+      () =>
+        loc
+          .first()
+          .innerText()
+          .catch(() => ''),
+      POLL,
+    )
+    .toContain(text);
 }
 
 export async function expectNoText(loc: Locator, text: string): Promise<void> {
-  await expect.poll(() => loc.first().innerText().catch(() => text), POLL).not.toContain(text);
+  await expect
+    .poll(
+      () =>
+        loc
+          .first()
+          .innerText()
+          .catch(() => text),
+      POLL,
+    )
+    .not.toContain(text);
 }
 
 export async function expectAttr(loc: Locator, name: string, value: string): Promise<void> {
-  await expect.poll(() => loc.first().getAttribute(name).catch(() => null), POLL).toBe(value);
+  await expect
+    .poll(
+      () =>
+        loc
+          .first()
+          .getAttribute(name)
+          .catch(() => null),
+      POLL,
+    )
+    .toBe(value);
 }
 
 export async function expectVisible(loc: Locator): Promise<void> {

@@ -1,6 +1,17 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAttr, expectCount, expectNoText, expectText, expectVisible, launchChromium, openApp, removeDir, startBrowserMode, type BrowserModeApp } from './fixtures';
+import {
+  expectAttr,
+  expectCount,
+  expectNoText,
+  expectText,
+  expectVisible,
+  launchChromium,
+  openApp,
+  removeDir,
+  startBrowserMode,
+  type BrowserModeApp,
+} from './fixtures';
 
 describe('browser mode: jobs, profiles and the vault', () => {
   let app: BrowserModeApp;

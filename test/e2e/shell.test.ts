@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { en } from '../../src-renderer/i18n/en';
 import { ja } from '../../src-renderer/i18n/ja';
-import { expectAttr, expectCount, expectNoText, expectText, expectVisible, launchChromium, openApp, removeDir, startBrowserMode, type BrowserModeApp } from './fixtures';
+import { expectText, launchChromium, openApp, removeDir, startBrowserMode, type BrowserModeApp } from './fixtures';
 
 type Tree = { readonly [k: string]: string | Tree };
 const values = (t: Tree): string[] => Object.values(t).flatMap((v) => (typeof v === 'string' ? [v] : values(v)));
@@ -47,7 +47,10 @@ describe('browser mode: the shell', () => {
     await page.goto(app.origin + '/');
     await expectText(page.locator('#root'), 'No access token');
     expect(await page.locator('[data-app-state="ready"]').count()).toBe(0);
-    const status = await page.evaluate(async () => (await fetch('/api/invoke/app:info', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+    const status = await page.evaluate(
+      async () =>
+        (await fetch('/api/invoke/app:info', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+    );
     expect(status).toBe(401);
     await context.close();
   });
@@ -68,7 +71,10 @@ describe('browser mode: the shell', () => {
       const lines = await visibleLines(page);
       const english = lines.filter((l) => enStrings.has(l));
       expect(english, `English left on ${s}`).toEqual([]);
-      expect(lines.some((l) => jaStrings.has(l)), `no Japanese on ${s}`).toBe(true);
+      expect(
+        lines.some((l) => jaStrings.has(l)),
+        `no Japanese on ${s}`,
+      ).toBe(true);
       // What was English text before is now something else (data such as paths may stay).
       const before = seenEn.get(s)!.filter((l) => enStrings.has(l));
       expect(before.length, `no translatable text seen on ${s}`).toBeGreaterThan(0);
@@ -88,7 +94,11 @@ describe('browser mode: the shell', () => {
     const call = (channel: string, body: string) =>
       page.evaluate(
         async ([c, b, token]) => {
-          const r = await fetch(`/api/invoke/${c}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: b });
+          const r = await fetch(`/api/invoke/${c}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: b,
+          });
           return { status: r.status, body: (await r.json()) as { ok: boolean; error?: { code: string } } };
         },
         [channel, body, app.token] as const,

@@ -108,7 +108,9 @@ export class JobRunner {
     } catch (e) {
       if (signal.aborted || (isAppError(e) && e.code === 'CANCELLED')) this.settle(entry, 'cancelled');
       else {
-        const error = isAppError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
+        const error = isAppError(e)
+          ? { code: e.code, message: e.message }
+          : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
         this.settle(entry, 'failed', { error });
       }
     } finally {

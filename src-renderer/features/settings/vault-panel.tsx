@@ -44,11 +44,23 @@ export function VaultPanel() {
           <p className="muted small">{t('vault.setPassphraseHint')}</p>
           <label>
             <span>{t('vault.passphrase')}</span>
-            <input name="vault-passphrase" type="password" autoComplete="new-password" value={pass} onChange={(e) => setPass(e.target.value)} />
+            <input
+              name="vault-passphrase"
+              type="password"
+              autoComplete="new-password"
+              value={pass}
+              onChange={(e) => setPass(e.target.value)}
+            />
           </label>
           <label>
             <span>{t('vault.passphraseAgain')}</span>
-            <input name="vault-passphrase-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
+            <input
+              name="vault-passphrase-again"
+              type="password"
+              autoComplete="new-password"
+              value={again}
+              onChange={(e) => setAgain(e.target.value)}
+            />
           </label>
           {hint && <p className="error-notice">{hint}</p>}
           <button type="submit" className="primary">
@@ -60,7 +72,13 @@ export function VaultPanel() {
         <form onSubmit={(e) => void onUnlock(e)} className="form" aria-label={t('vault.unlock')}>
           <label>
             <span>{t('vault.passphrase')}</span>
-            <input name="vault-unlock" type="password" autoComplete="current-password" value={pass} onChange={(e) => setPass(e.target.value)} />
+            <input
+              name="vault-unlock"
+              type="password"
+              autoComplete="current-password"
+              value={pass}
+              onChange={(e) => setPass(e.target.value)}
+            />
           </label>
           <button type="submit" className="primary">
             {t('vault.unlock')}

@@ -81,7 +81,8 @@ export function ProfileForm({ profile, onDone }: Props) {
         </select>
       </label>
       {f.auth === 'key' && field('keyPath')}
-      {f.auth !== 'agent' && field('secret', 'password', { autoComplete: 'off', placeholder: profile?.hasSecret ? t('setup.fields.secretKeep') : '' })}
+      {f.auth !== 'agent' &&
+        field('secret', 'password', { autoComplete: 'off', placeholder: profile?.hasSecret ? t('setup.fields.secretKeep') : '' })}
       {f.auth !== 'agent' && !vaultUnlocked && <p className="muted small">{t('setup.vaultLockedHint')}</p>}
       {field('domain', 'text', { autoCapitalize: 'off', placeholder: 'misskey.example.com' })}
       {field('stackDir')}

@@ -17,7 +17,7 @@ const MALFORMED: Partial<Record<(typeof CHANNELS)[number], unknown[]>> = {
     {},
     { name: 'a' },
     validProfile({ host: 'bad host; rm -rf /' }),
-    validProfile({ host: "$(reboot)" }),
+    validProfile({ host: '$(reboot)' }),
     validProfile({ host: '' }),
     validProfile({ port: 0 }),
     validProfile({ port: 70000 }),
@@ -43,14 +43,28 @@ const MALFORMED: Partial<Record<(typeof CHANNELS)[number], unknown[]>> = {
   ],
   'profiles:delete': [{}, { id: '' }, { id: 'a/b' }, { id: 5 }],
   'jobs:cancel': [{}, { id: '' }, { id: 'x y' }],
-  'jobs:answer': [{}, { id: 'a', promptId: 'b' }, { id: 'a', promptId: 'b', accepted: 'yes' }, { id: 'a', promptId: 'b', accepted: true, value: 1 }],
+  'jobs:answer': [
+    {},
+    { id: 'a', promptId: 'b' },
+    { id: 'a', promptId: 'b', accepted: 'yes' },
+    { id: 'a', promptId: 'b', accepted: true, value: 1 },
+  ],
   'jobs:dismiss': [{}, { id: null }],
   'diagnostics:self-check': [{}, { askFirst: 'no' }],
   'shell:open-external': [{}, { url: 'not a url' }, { url: 42 }],
 };
 
 function validProfile(patch: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: 'Home', host: 'misskey.example.com', port: 22, user: 'admin', auth: 'agent', domain: 'misskey.example.com', stackDir: '/var/servers/docker/misskey', ...patch };
+  return {
+    name: 'Home',
+    host: 'misskey.example.com',
+    port: 22,
+    user: 'admin',
+    auth: 'agent',
+    domain: 'misskey.example.com',
+    stackDir: '/var/servers/docker/misskey',
+    ...patch,
+  };
 }
 
 describe('contract validation through the dispatcher', () => {
@@ -119,7 +133,13 @@ describe('contract validation through the dispatcher', () => {
   });
 
   it('refuses to open links outside the allowlist', async () => {
-    for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'http://misskey-hub.net/', 'https://evil.example/', 'smb://host/share']) {
+    for (const url of [
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'http://misskey-hub.net/',
+      'https://evil.example/',
+      'smb://host/share',
+    ]) {
       const r = await dispatch('shell:open-external', { url });
       expect(r.ok, url).toBe(false);
     }

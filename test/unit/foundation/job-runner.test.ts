@@ -55,7 +55,11 @@ describe('job runner', () => {
 
   it('cancels a running job through its signal', async () => {
     const { runner } = recorder();
-    const job = runner.start('t', 't', (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'c')))));
+    const job = runner.start(
+      't',
+      't',
+      (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'c')))),
+    );
     await until(() => runner.get(job.id).state === 'running');
     runner.cancel(job.id);
     expect(await runner.wait(job.id)).toMatchObject({ state: 'cancelled' });

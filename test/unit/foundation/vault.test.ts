@@ -93,7 +93,16 @@ describe('secret store modes', () => {
     const v = await Vault.open({ dataDir: dir });
     await v.setPassphrase('a good long passphrase');
     const store = new ProfileStore(dir, v);
-    const p = await store.save({ name: 'Home', host: '10.0.0.5', port: 22, user: 'admin', auth: 'password', domain: 'misskey.example.com', stackDir: '/var/servers/docker/misskey', secret: SECRET });
+    const p = await store.save({
+      name: 'Home',
+      host: '10.0.0.5',
+      port: 22,
+      user: 'admin',
+      auth: 'password',
+      domain: 'misskey.example.com',
+      stackDir: '/var/servers/docker/misskey',
+      secret: SECRET,
+    });
     expect(p.hasSecret).toBe(true);
     expect(await readFile(join(dir, 'profiles.json'), 'utf8')).not.toContain(SECRET);
     expect(await grepDir(dir, SECRET)).toEqual([]);

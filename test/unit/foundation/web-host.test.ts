@@ -53,7 +53,12 @@ describe('browser-mode host', () => {
     await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
     await writeFile(join(t.dir, 'secret.txt'), 'outside');
     host = await startWebHost({ rendererDir });
-    const services = await createServices({ dataDir: join(t.dir, 'data'), mode: 'browser', version: 't', broadcast: (e) => host.broadcast(e) });
+    const services = await createServices({
+      dataDir: join(t.dir, 'data'),
+      mode: 'browser',
+      version: 't',
+      broadcast: (e) => host.broadcast(e),
+    });
     host.attach(createDispatch(services));
     base = host.origin;
   });
@@ -90,9 +95,17 @@ describe('browser-mode host', () => {
   });
 
   it('refuses a foreign Origin and a foreign Host even with the token', async () => {
-    const foreign = await http(`${base}/api/invoke/app:info`, { method: 'POST', headers: { ...auth(), origin: 'http://evil.example' }, body: '{}' });
+    const foreign = await http(`${base}/api/invoke/app:info`, {
+      method: 'POST',
+      headers: { ...auth(), origin: 'http://evil.example' },
+      body: '{}',
+    });
     expect(foreign.status).toBe(403);
-    const rebinding = await http(`${base}/api/invoke/app:info`, { method: 'POST', headers: { ...auth(), host: 'evil.example' }, body: '{}' });
+    const rebinding = await http(`${base}/api/invoke/app:info`, {
+      method: 'POST',
+      headers: { ...auth(), host: 'evil.example' },
+      body: '{}',
+    });
     expect(rebinding.status).toBe(403);
   });
 
@@ -116,7 +129,10 @@ describe('browser-mode host', () => {
     const url = `${base.replace('http', 'ws')}/api/events`;
     expect(await wsOutcome(url, ['ohitori.v1'], base)).toMatchObject({ opened: false, status: 401 });
     expect(await wsOutcome(url, ['ohitori.v1', `token.${'B'.repeat(43)}`], base)).toMatchObject({ opened: false, status: 403 });
-    expect(await wsOutcome(url, ['ohitori.v1', `token.${host.token}`], 'http://evil.example')).toMatchObject({ opened: false, status: 403 });
+    expect(await wsOutcome(url, ['ohitori.v1', `token.${host.token}`], 'http://evil.example')).toMatchObject({
+      opened: false,
+      status: 403,
+    });
     expect(await wsOutcome(url, ['ohitori.v1', `token.${host.token}`])).toMatchObject({ opened: false, status: 403 });
     expect(await wsOutcome(url, ['ohitori.v1', `token.${host.token}`], base)).toEqual({ opened: true });
   });

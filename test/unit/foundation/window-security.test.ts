@@ -6,7 +6,11 @@ import { describe, expect, it, vi } from 'vitest';
  * window code asks Electron for, so the test checks our options and handlers, not Electron.
  */
 const electronStandIn = vi.hoisted(() => {
-  const created: Array<{ options: Record<string, unknown>; handlers: Record<string, (...a: unknown[]) => void>; openHandler?: (d: { url: string }) => unknown }> = [];
+  const created: Array<{
+    options: Record<string, unknown>;
+    handlers: Record<string, (...a: unknown[]) => void>;
+    openHandler?: (d: { url: string }) => unknown;
+  }> = [];
   const opened: string[] = [];
   class BrowserWindowStandIn {
     readonly webContents: Record<string, unknown>;
@@ -23,7 +27,11 @@ const electronStandIn = vi.hoisted(() => {
       return Promise.resolve();
     }
   }
-  return { created, opened, module: { BrowserWindow: BrowserWindowStandIn, shell: { openExternal: async (u: string) => void opened.push(u) }, session: {} } };
+  return {
+    created,
+    opened,
+    module: { BrowserWindow: BrowserWindowStandIn, shell: { openExternal: async (u: string) => void opened.push(u) }, session: {} },
+  };
 });
 vi.mock('electron', () => electronStandIn.module);
 import { createMainWindow } from '../../../src-main/app/window';
@@ -71,7 +79,16 @@ describe('main window security', () => {
   it('allows navigation only within our own app:// origin', () => {
     expect(isAllowedNavigation(APP_ENTRY)).toBe(true);
     expect(isAllowedNavigation('app://ohitori/index.html#x')).toBe(true);
-    for (const url of ['https://evil.invalid/', 'app://other/index.html', 'file:///etc/passwd', 'http://127.0.0.1:3000/', 'javascript:alert(1)', 'data:text/html,hi', 'not a url', 'app://ohitori.evil/']) {
+    for (const url of [
+      'https://evil.invalid/',
+      'app://other/index.html',
+      'file:///etc/passwd',
+      'http://127.0.0.1:3000/',
+      'javascript:alert(1)',
+      'data:text/html,hi',
+      'not a url',
+      'app://ohitori.evil/',
+    ]) {
       expect(isAllowedNavigation(url), url).toBe(false);
       expect(isTrustedSenderUrl(url), url).toBe(false);
     }
@@ -105,7 +122,9 @@ describe('main window security', () => {
     const html = readFileSync('src-renderer/index.html', 'utf8');
     const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
     expect(meta).toBeDefined();
-    const withoutFrameAncestors = RENDERER_CSP.split('; ').filter((d) => !d.startsWith('frame-ancestors')).join('; ');
+    const withoutFrameAncestors = RENDERER_CSP.split('; ')
+      .filter((d) => !d.startsWith('frame-ancestors'))
+      .join('; ');
     expect(meta).toBe(withoutFrameAncestors);
   });
 
