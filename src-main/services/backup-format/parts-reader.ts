@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { PrivateKey, PublicKey } from 'openpgp';
+import { AppError, isAppError, throwIfAborted } from '../../shared/errors';
+import type { RunOptions } from '../../shared/progress';
+import { rechunk } from './chunk-queue';
+import { CHUNK_SIZE } from './format';
+import type { BackupManifest, ManifestPart } from './manifest';
+import type { DecryptKeyBytes } from './part-crypto';
+import type { PartRunner } from './part-runner';
+import { createPrivateTempDir, type PrivateTempDir } from './private-temp';
+
+/** Where encrypted parts come from (S3 GetObject on the desktop, files in tests). */
+export interface PartSource {
+  /** Opens part `name`; a missing part should throw (any error becomes BACKUP_INCOMPLETE). */
+  openPart(name: string, index: number, signal?: AbortSignal): Promise<Readable> | Readable;
+}
+
+export interface DecryptPartsOptions extends RunOptions {
+  /** The unlocked desktop private key (from the unlock cache). */
+  readonly decryptionKey: PrivateKey;
+  /** The PINNED server signing key. */
+  readonly verificationKey: PublicKey;
+  readonly runner: PartRunner;
+  /** Where the private temp dir goes (default os.tmpdir()). */
+  readonly tempBase?: string;
+}
+
+/**
+ * The verified payload (compressed archive) of a backup as a Node stream. No byte of a part is
+ * emitted before that whole part was decrypted to a private 0600 temp file, its ciphertext matched
+ * the manifest's size and SHA-256, its MDC checked and its signature verified by the pinned key.
+ * Up to `runner.concurrency` parts are decrypted ahead in parallel; temp files are removed as soon
+ * as they are emitted and on every error/abort path. A later part can still fail after earlier
+ * ones were emitted: callers treat the restore as incomplete until this stream ends cleanly.
+ */
+export function openVerifiedPayload(manifest: BackupManifest, source: PartSource, opts: DecryptPartsOptions): Readable {
+  return Readable.from(verifiedChunks(manifest, source, opts), { objectMode: false, highWaterMark: CHUNK_SIZE });
+}
+
+async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opts: DecryptPartsOptions): AsyncGenerator<Uint8Array> {
+  if (!opts.decryptionKey.isDecrypted()) throw new AppError('KEY_WRONG_PASSPHRASE', 'The private key is locked', { locked: true });
+  const fp = opts.decryptionKey.getFingerprint().toUpperCase();
+  if (!manifest.recipients.includes(fp))
+    throw new AppError('KEY_NOT_RECIPIENT', 'This backup is not encrypted to this key', { fingerprint: fp });
+  const keys: DecryptKeyBytes = { decryptionKey: opts.decryptionKey.write(), verificationKey: opts.verificationKey.toPublic().write() };
+  const inner = new AbortController();
+  const onAbort = () => inner.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const tmp = await createPrivateTempDir(opts.tempBase);
+  const tasks: Promise<string>[] = [];
+  const total = manifest.parts.reduce((n, p) => n + p.plainSize, 0);
+  let done = 0;
+  try {
+    for (let i = 0; i < manifest.parts.length; i++) {
+      for (let j = tasks.length; j < Math.min(manifest.parts.length, i + opts.runner.concurrency); j++) {
+        tasks[j] = decryptOne(manifest.parts[j]!, j, source, keys, tmp, opts.runner, inner.signal);
+        tasks[j]!.catch(() => undefined);
+      }
+      const file = await tasks[i]!;
+      throwIfAborted(opts.signal);
+      for await (const chunk of rechunk(createReadStream(file, { highWaterMark: CHUNK_SIZE }), CHUNK_SIZE)) {
+        done += chunk.length;
+        yield chunk;
+        opts.onProgress?.({ step: 'steps.decrypt', bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 });
+      }
+      await rm(file, { force: true });
+    }
+  } catch (e) {
+    throw opts.signal?.aborted ? new AppError('CANCELLED', 'Cancelled') : e;
+  } finally {
+    inner.abort();
+    opts.signal?.removeEventListener('abort', onAbort);
+    await Promise.allSettled(tasks);
+    await tmp.remove();
+  }
+}
+
+async function decryptOne(
+  part: ManifestPart,
+  index: number,
+  source: PartSource,
+  keys: DecryptKeyBytes,
+  tmp: PrivateTempDir,
+  runner: PartRunner,
+  signal: AbortSignal,
+): Promise<string> {
+  const outPath = tmp.file(`${part.name}.plain`);
+  let body: Readable;
+  try {
+    body = await source.openPart(part.name, index, signal);
+  } catch (e) {
+    if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+    throw new AppError(
+      'BACKUP_INCOMPLETE',
+      `Part ${part.name} could not be read`,
+      { part: part.name, reason: (e as Error).message },
+      { cause: e },
+    );
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  let complete = false;
+  const hashed = (async function* () {
+    for await (const chunk of rechunk(body, CHUNK_SIZE)) {
+      size += chunk.length;
+      if (size > part.size) throw new AppError('BACKUP_DAMAGED', `Part ${part.name} is longer than the manifest says`, { part: part.name });
+      hash.update(chunk);
+      yield chunk;
+    }
+    complete = true;
+  })();
+  try {
+    await runner.decrypt(keys, hashed, outPath, signal);
+    if (!complete) for await (const _ of hashed) void _; // the decryptor may stop before the end
+  } catch (e) {
+    body.destroy();
+    await rm(outPath, { force: true });
+    if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+    // A part that does not match the signed manifest is "damaged" whatever openpgp.js made of it.
+    if (complete && (size !== part.size || hash.digest('hex') !== part.sha256)) throw damaged(part);
+    throw isAppError(e) ? withPart(e, part) : new AppError('BACKUP_DAMAGED', 'A backup part is damaged', { part: part.name }, { cause: e });
+  }
+  if (size !== part.size || hash.digest('hex') !== part.sha256) {
+    await rm(outPath, { force: true });
+    throw damaged(part);
+  }
+  return outPath;
+}
+
+function damaged(part: ManifestPart): AppError {
+  return new AppError('BACKUP_DAMAGED', `Part ${part.name} does not match the signed manifest (size or SHA-256)`, { part: part.name });
+}
+
+function withPart(e: AppError, part: ManifestPart): AppError {
+  return new AppError(e.code, e.message, { ...(e.details ?? {}), part: part.name }, { cause: e });
+}
