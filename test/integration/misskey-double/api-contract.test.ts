@@ -252,3 +252,29 @@ describe('routing and parsing errors use Fastify shapes', () => {
     expect(noBody.status).toBe(401);
   });
 });
+
+describe("MiAuth (the double's sign-in-and-approve page stands in for the web UI)", () => {
+  it('check is {ok:false} until approved, then hands the limited token out once', async () => {
+    const session = crypto.randomUUID();
+    const check = async () => (await fetch(`${stack.url}/api/miauth/${session}/check`, { method: 'POST' })).json();
+    expect(await check()).toEqual({ ok: false });
+    const q = new URLSearchParams({ name: 'Ohitori', permission: 'read:account,read:admin:meta', callback: 'http://127.0.0.1:9/cb' });
+    expect((await fetch(`${stack.url}/miauth/${session}?${q}`)).status).toBe(200);
+    const approve = (password: string) =>
+      fetch(`${stack.url}/miauth/${session}/approve?${q}`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'admin', password }),
+        redirect: 'manual',
+      });
+    expect((await approve('wrong')).status).toBe(400);
+    const ok = await approve('adminpass123');
+    expect(ok.status).toBe(302);
+    expect(ok.headers.get('location')).toBe(`http://127.0.0.1:9/cb?session=${session}`);
+    const got = (await check()) as { ok: boolean; token: string; user: { username: string } };
+    expect(got).toMatchObject({ ok: true, user: { username: 'admin' } });
+    expect(await check()).toEqual({ ok: false });
+    const app = new api.APIClient({ origin: stack.url, credential: got.token });
+    expect((await app.request('admin/meta', {})).version).toBe('2026.5.4');
+    expect(await apiError(app.request('admin/relays/list', {}))).toMatchObject({ code: 'PERMISSION_DENIED' });
+  });
+});

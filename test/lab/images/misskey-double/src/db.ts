@@ -114,6 +114,8 @@ CREATE TABLE IF NOT EXISTS "moderation_log" (
   "type" varchar(128) NOT NULL,
   "info" jsonb NOT NULL
 );
+ALTER TABLE "access_token" ADD COLUMN IF NOT EXISTS "session" varchar(128);
+ALTER TABLE "access_token" ADD COLUMN IF NOT EXISTS "fetched" boolean NOT NULL DEFAULT false;
 INSERT INTO "meta" ("id") VALUES ('x') ON CONFLICT DO NOTHING;
 `;
 

@@ -10,6 +10,7 @@ import { ApiError, E, fastifyInvalidJson, fastifyNotFound, renderApiError, toInt
 import { drivePath } from './drive-store';
 import { callEndpoint, type AnyEndpoint } from './endpoint-kit';
 import { logger } from './log';
+import { miauthApprove, miauthCheck, miauthPage } from './miauth';
 import { castMultipartFields } from './param-schema';
 import { redisPing } from './redis-ping';
 import { authenticate, getMeta, type Deps } from './state';
@@ -182,9 +183,16 @@ export function createDoubleServer(deps: Deps, endpoints: readonly AnyEndpoint[]
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://double');
     const path = url.pathname;
+    let m: RegExpExecArray | null = null;
     const run = async () => {
       if (path === '/healthz') {
         send(res, (await healthy(deps, readiness)) ? 200 : 503, undefined, { 'cache-control': 'no-store' });
+      } else if (readiness.ready && (m = /^\/api\/miauth\/([^/]+)\/check$/.exec(path)) && req.method === 'POST') {
+        send(res, 200, await miauthCheck(deps, decodeURIComponent(m[1]!)));
+      } else if (readiness.ready && (m = /^\/miauth\/([^/]+)(\/approve)?$/.exec(path))) {
+        const session = decodeURIComponent(m[1]!);
+        if (m[2] && req.method === 'POST') await miauthApprove(req, res, deps, session, url.searchParams);
+        else miauthPage(res, session, url.searchParams);
       } else if (path.startsWith('/api/')) {
         const ep = table.get(path.slice(5));
         if (!ep) send(res, 404, fastifyNotFound(req.method ?? 'GET', req.url ?? path));
