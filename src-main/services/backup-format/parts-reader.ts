@@ -103,12 +103,23 @@ async function decryptOne(
   const hash = createHash('sha256');
   let size = 0;
   let complete = false;
+  let sourceError: AppError | undefined;
   const hashed = (async function* () {
-    for await (const chunk of rechunk(body, CHUNK_SIZE)) {
-      size += chunk.length;
+    const it = rechunk(body, CHUNK_SIZE)[Symbol.asyncIterator]();
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        // A read error (missing object, dropped connection) is not evidence of tampering.
+        sourceError = new AppError('BACKUP_INCOMPLETE', `Part ${part.name} could not be read`, { part: part.name, reason: (e as Error).message }, { cause: e });
+        throw sourceError;
+      }
+      if (r.done) break;
+      size += r.value.length;
       if (size > part.size) throw new AppError('BACKUP_DAMAGED', `Part ${part.name} is longer than the manifest says`, { part: part.name });
-      hash.update(chunk);
-      yield chunk;
+      hash.update(r.value);
+      yield r.value;
     }
     complete = true;
   })();
@@ -119,6 +130,7 @@ async function decryptOne(
     body.destroy();
     await rm(outPath, { force: true });
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+    if (sourceError) throw sourceError;
     // A part that does not match the signed manifest is "damaged" whatever openpgp.js made of it.
     if (complete && (size !== part.size || hash.digest('hex') !== part.sha256)) throw damaged(part);
     throw isAppError(e) ? withPart(e, part) : new AppError('BACKUP_DAMAGED', 'A backup part is damaged', { part: part.name }, { cause: e });
