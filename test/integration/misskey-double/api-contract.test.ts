@@ -150,6 +150,31 @@ describe('settings, relays, federation', () => {
   });
 });
 
+describe('deliveries once federation is on (rows 26, 28, 41)', () => {
+  it('a relay follow waits as delayed, its host is registered as not responding, clear empties it', async () => {
+    await root.request('admin/update-meta', { federation: 'all' });
+    await root.request('admin/relays/add', { inbox: 'https://relay2.example.com/inbox' });
+    expect((await root.request('admin/queue/stats', {})).deliver.delayed).toBe(1);
+    expect(await root.request('admin/queue/deliver-delayed', {})).toEqual([['relay2.example.com', 1]]);
+    expect(await root.request('federation/show-instance', { host: 'relay2.example.com' })).toMatchObject({
+      isNotResponding: true,
+      suspensionState: 'none',
+    });
+    expect(
+      await root.request('admin/federation/update-instance', { host: 'relay2.example.com', isSuspended: true, moderationNote: 'test' }),
+    ).toBeNull();
+    expect(await root.request('federation/show-instance', { host: 'relay2.example.com' })).toMatchObject({
+      isSuspended: true,
+      suspensionState: 'manuallySuspended',
+      moderationNote: 'test',
+    });
+    expect(await root.request('admin/queue/clear', { queue: 'deliver', state: 'delayed' })).toBeNull();
+    expect((await root.request('admin/queue/stats', {})).deliver.delayed).toBe(0);
+    const types = (await root.request('admin/show-moderation-logs', { limit: 10 })).map((l) => l.type);
+    expect(types.slice(0, 3)).toEqual(['clearQueue', 'updateRemoteInstanceNote', 'suspendRemoteInstance']);
+  });
+});
+
 describe('seeded instance', () => {
   let seed: { tokens: { suspended: string; user1: string; limitedReadOnly: { token: string } }; users: { root: { id: string } } };
 

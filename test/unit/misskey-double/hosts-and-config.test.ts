@@ -80,3 +80,15 @@ describe('config', () => {
     expect(() => parseSeedArgs(['--users'])).toThrow();
   });
 });
+
+describe('delivery rules', () => {
+  it('none blocks all, specified needs the host, blocked hosts and their subdomains never', async () => {
+    const { deliveryAllowed } = await import('../../lab/images/misskey-double/src/deliver-queue');
+    const base = { federationHosts: ['relay.example.com'], blockedHosts: ['bad.example'] };
+    expect(deliveryAllowed({ ...base, federation: 'none' }, 'relay.example.com')).toBe(false);
+    expect(deliveryAllowed({ ...base, federation: 'specified' }, 'relay.example.com')).toBe(true);
+    expect(deliveryAllowed({ ...base, federation: 'specified' }, 'other.example')).toBe(false);
+    expect(deliveryAllowed({ ...base, federation: 'all' }, 'x.bad.example')).toBe(false);
+    expect(deliveryAllowed({ ...base, federation: 'all' }, 'other.example')).toBe(true);
+  });
+});

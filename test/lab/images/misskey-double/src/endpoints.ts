@@ -3,6 +3,13 @@ import type { AnyEndpoint } from './endpoint-kit';
 import { driveEndpoints } from './ep-drive';
 import { federationEndpoints } from './ep-federation';
 import { metaEndpoints } from './ep-meta';
+import { queueEndpoints } from './ep-queue';
 import { userEndpoints } from './ep-users';
 
-export const endpoints: readonly AnyEndpoint[] = [...metaEndpoints, ...userEndpoints, ...federationEndpoints, ...driveEndpoints];
+export const endpoints: readonly AnyEndpoint[] = [
+  ...metaEndpoints,
+  ...userEndpoints,
+  ...federationEndpoints,
+  ...driveEndpoints,
+  ...queueEndpoints,
+];

@@ -8,6 +8,7 @@ import { defineEndpoint, type AnyEndpoint } from './endpoint-kit';
 import { isHttpsUrl, toPuny } from './hosts';
 import { genId } from './ids';
 import { packInstance, type InstanceRow } from './pack-misc';
+import { enqueueDelivery } from './deliver-queue';
 import { getMeta, moderationLog } from './state';
 
 const inboxParams = { type: 'object', required: ['inbox'], properties: { inbox: { type: 'string' } } } as const;
@@ -22,6 +23,8 @@ export const federationEndpoints: AnyEndpoint[] = [
       const id = genId(ctx.deps.cfg.id);
       // The unique index carries Misskey's name, so a duplicate fails with Misskey's exact message.
       await ctx.deps.pool.query(`INSERT INTO "relay" ("id", "inbox", "status") VALUES ($1, $2, 'requesting')`, [id, ps.inbox]);
+      // The Follow to the relay goes through the deliver queue (and never gets an answer here).
+      await enqueueDelivery(ctx.deps, (await getMeta(ctx.deps.pool)).settings, ps.inbox);
       return { id, inbox: ps.inbox, status: 'requesting' as const };
     },
   ),
@@ -43,6 +46,7 @@ export const federationEndpoints: AnyEndpoint[] = [
     async (ps, ctx) => {
       const r = await ctx.deps.pool.query(`DELETE FROM "relay" WHERE "inbox" = $1`, [ps.inbox]);
       if (!r.rowCount) throw new Error('relay not found');
+      await enqueueDelivery(ctx.deps, (await getMeta(ctx.deps.pool)).settings, ps.inbox);
       return undefined;
     },
   ),
