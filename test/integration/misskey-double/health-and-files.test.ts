@@ -2,7 +2,7 @@
  * Start-up and failure behaviour the app's setup code must cope with: a missing config is refused
  * with a clear log line, /healthz follows PostgreSQL and Redis (503 while either is down, also
  * while the double waits for the DB at start), and a files dir not owned by UID 991 gives an
- * EACCES log line plus INTERNAL_ERROR, as with the real image.
+ * EACCES log line plus INTERNAL_ERROR, as with the real image; an older version has older rules.
  */
 import { api } from 'misskey-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,16 @@ it('refuses to start without a config, saying why', async () => {
 });
 
 describe('/healthz follows its dependencies', () => {
+  it('the image HEALTHCHECK (node server.mjs healthcheck) marks the container healthy', async () => {
+    const id = (await stack.compose(['ps', '-q', 'web'])).stdout.toString().trim();
+    let status = '';
+    for (let i = 0; i < 40 && status !== 'healthy'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 500));
+      status = (await run('docker', ['inspect', '-f', '{{.State.Health.Status}}', id], { env: stack.env })).stdout.toString().trim();
+    }
+    expect(status).toBe('healthy');
+  });
+
   it('503 while Redis is down, 200 when it is back', async () => {
     await stack.compose(['stop', '-t', '1', 'redis']);
     await waitStatus(503);
@@ -75,4 +85,26 @@ it('a files dir the image user cannot write gives EACCES in the log and INTERNAL
   const logs = await stack.logs();
   expect(logs).toMatch(/\[misskey-double drive\] Failed to save file .*EACCES/);
   expect(logs).toContain('UID 991');
+});
+
+describe('an older Misskey (DOUBLE_MISSKEY_VERSION=2024.4.0)', () => {
+  let old: DoubleStack;
+
+  beforeAll(async () => {
+    old = new DoubleStack(lab, 'A', image, { setupPassword: 'ignored-before-2024.10', misskeyVersion: '2024.4.0' });
+    await old.up();
+  });
+
+  afterAll(async () => {
+    await old?.down();
+  });
+
+  it('reports its version, has no /healthz, and lets the first caller become root', async () => {
+    const anon = new api.APIClient({ origin: old.url });
+    expect((await anon.request('meta', {})).version).toBe('2024.4.0');
+    expect((await fetch(`${old.url}/healthz`)).status).toBe(404);
+    expect(await anon.request('admin/accounts/create', { username: 'first', password: 'whoever-comes-first' })).toMatchObject({
+      isAdmin: true,
+    });
+  });
 });

@@ -88,7 +88,7 @@ export class DoubleStack {
     readonly lab: Record<string, string>,
     readonly server: 'A' | 'B',
     readonly image: string,
-    readonly opts: { setupPassword?: string; domain?: string; filesOwner?: number } = {},
+    readonly opts: { setupPassword?: string; domain?: string; filesOwner?: number; misskeyVersion?: string } = {},
   ) {
     this.serverDir = `/var/tmp/${this.project}`;
     this.hostDir = join(lab[`OHLAB_${server}_ROOT`] ?? '', this.serverDir);
@@ -105,6 +105,7 @@ export class DoubleStack {
     ports: ["${this.lab[`OHLAB_${this.server}_IP`]}:${this.port}:3000"]
     volumes: ["${d}/files:/misskey/files", "${d}/.config:/misskey/.config:ro"]
     depends_on: {db: {condition: service_healthy}, redis: {condition: service_healthy}}
+    environment: {DOUBLE_MISSKEY_VERSION: "${this.opts.misskeyVersion ?? '2026.5.4'}"}
   redis:
     image: redis:7-alpine
     healthcheck: {test: "redis-cli ping", interval: 1s, retries: 30}
@@ -146,14 +147,21 @@ export class DoubleStack {
     await this.waitHealthy();
   }
 
-  /** Polls /healthz until 200 (the double answers 503 until DB and Redis are reachable). */
+  /** Polls /healthz until 200 (503 until DB and Redis answer); `meta` on versions without /healthz. */
   async waitHealthy(timeoutMs = 60_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const ok = await fetch(`${this.url}/healthz`).then(
-        (r) => r.status === 200,
-        () => false,
+      let status = await fetch(`${this.url}/healthz`).then(
+        (r) => r.status,
+        () => 0,
       );
+      // Misskey before 2024.5.0 has no /healthz: fall back to meta, as the app must.
+      if (status === 404)
+        status = await fetch(`${this.url}/api/meta`, { method: 'POST' }).then(
+          (r) => r.status,
+          () => 0,
+        );
+      const ok = status === 200;
       if (ok) return;
       if (Date.now() > until)
         throw new Error(`double on ${this.server} not healthy: ${(await this.compose(['logs', '--tail', '50'])).stdout}`);

@@ -92,3 +92,15 @@ describe('delivery rules', () => {
     expect(deliveryAllowed({ ...base, federation: 'all' }, 'other.example')).toBe(true);
   });
 });
+
+describe('version gates', () => {
+  it('compares CalVer and old SemVer, gates /healthz and setupPassword', async () => {
+    const { compareVersions, versionFeatures } = await import('../../lab/images/misskey-double/src/version-gates');
+    expect(compareVersions('2024.10.0', '2024.9.1')).toBeGreaterThan(0);
+    expect(compareVersions('13.14.2', '2023.9.0')).toBeLessThan(0);
+    expect(compareVersions('2026.5.4-beta.1', '2026.5.4')).toBe(0);
+    expect(versionFeatures('2024.4.0')).toEqual({ healthz: false, setupPassword: false });
+    expect(versionFeatures('2024.9.0')).toEqual({ healthz: true, setupPassword: false });
+    expect(versionFeatures('2026.5.4')).toEqual({ healthz: true, setupPassword: true });
+  });
+});

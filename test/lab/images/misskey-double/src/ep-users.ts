@@ -4,6 +4,7 @@ import { ApiError, E } from './api-error';
 import { defineEndpoint, type AnyEndpoint, type CallContext } from './endpoint-kit';
 import { remoteHostOrNull } from './hosts';
 import { genId } from './ids';
+import { versionFeatures } from './version-gates';
 import { packDriveFile, packNote, type DriveFileRow, type NoteRow } from './pack-misc';
 import { packAdminUser, packMe, packUserDetailed, type PackEnv } from './pack-user';
 import { createLocalUser, findUserById, findUserByName, getMeta, isAdministrator, isModerator, moderationLog, type UserRow } from './state';
@@ -33,11 +34,13 @@ const userIdParams = { type: 'object', required: ['userId'], properties: { userI
 export const userEndpoints: AnyEndpoint[] = [
   defineEndpoint('admin/accounts/create', {}, accountParams, async (ps, ctx) => {
     const meta = await getMeta(ctx.deps.pool);
-    const setup = ctx.deps.cfg.setupPassword;
+    // Before 2024.10.0 there was no setupPassword: whoever came first became root.
+    const setup = versionFeatures(ctx.deps.misskeyVersion).setupPassword ? ctx.deps.cfg.setupPassword : undefined;
+    const checkSent = versionFeatures(ctx.deps.misskeyVersion).setupPassword;
     if (meta.rootUserId === null && ctx.me === null && ctx.app === null) {
       if (setup !== undefined) {
         if (ps.setupPassword !== setup) throw new ApiError(E.incorrectInitialPassword);
-      } else if (ps.setupPassword != null && ps.setupPassword.trim() !== '') {
+      } else if (checkSent && ps.setupPassword != null && ps.setupPassword.trim() !== '') {
         throw new ApiError(E.incorrectInitialPassword);
       }
     } else if (ctx.app !== null || ctx.me === null || !isAdministrator(ctx.me, meta.rootUserId)) {

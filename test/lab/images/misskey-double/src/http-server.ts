@@ -10,6 +10,7 @@ import { ApiError, E, fastifyInvalidJson, fastifyNotFound, renderApiError, toInt
 import { drivePath } from './drive-store';
 import { callEndpoint, type AnyEndpoint } from './endpoint-kit';
 import { logger } from './log';
+import { versionFeatures } from './version-gates';
 import { miauthApprove, miauthCheck, miauthPage } from './miauth';
 import { castMultipartFields } from './param-schema';
 import { redisPing } from './redis-ping';
@@ -185,7 +186,9 @@ export function createDoubleServer(deps: Deps, endpoints: readonly AnyEndpoint[]
     const path = url.pathname;
     let m: RegExpExecArray | null = null;
     const run = async () => {
-      if (path === '/healthz') {
+      if (path === '/healthz' && !versionFeatures(deps.misskeyVersion).healthz) {
+        send(res, 404, fastifyNotFound(req.method ?? 'GET', req.url ?? path));
+      } else if (path === '/healthz') {
         send(res, (await healthy(deps, readiness)) ? 200 : 503, undefined, { 'cache-control': 'no-store' });
       } else if (readiness.ready && (m = /^\/api\/miauth\/([^/]+)\/check$/.exec(path)) && req.method === 'POST') {
         send(res, 200, await miauthCheck(deps, decodeURIComponent(m[1]!)));

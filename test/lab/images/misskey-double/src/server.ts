@@ -3,6 +3,7 @@
  *   node server.mjs               serve the API (like `pnpm run migrateandstart`)
  *   node server.mjs seed [--users N --notes N --files N]   fill a realistic instance, print JSON
  *   node server.mjs fingerprint   print a JSON digest of DB state + files
+ *   node server.mjs healthcheck   exit 0 if /healthz on the configured port answers 200 (image HEALTHCHECK)
  */
 import { ConfigError, loadConfig, type DoubleConfig } from './config';
 import { checkFilesDirWritable } from './drive-store';
@@ -68,6 +69,13 @@ async function oneShot(run: (deps: Deps) => Promise<unknown>): Promise<void> {
   }
 }
 
+/** The image's HEALTHCHECK, like Misskey's healthcheck.sh (curl localhost:<port>/healthz). */
+async function healthcheck(): Promise<void> {
+  const cfg = config();
+  const r = await fetch(`http://127.0.0.1:${cfg.port}/healthz`, { signal: AbortSignal.timeout(3000) }).catch(() => null);
+  process.exit(r?.status === 200 ? 0 : 1);
+}
+
 const [cmd, ...rest] = process.argv.slice(2);
 const main =
   cmd === undefined || cmd === 'serve'
@@ -76,7 +84,9 @@ const main =
       ? oneShot((deps) => seed(deps, parseSeedArgs(rest)))
       : cmd === 'fingerprint'
         ? oneShot((deps) => fingerprint(deps.pool, deps.cfg.filesDir))
-        : Promise.reject(new Error(`unknown command ${cmd} (serve | seed | fingerprint)`));
+        : cmd === 'healthcheck'
+          ? healthcheck()
+          : Promise.reject(new Error(`unknown command ${cmd} (serve | seed | fingerprint | healthcheck)`));
 main.catch((e: unknown) => {
   log.error(`fatal: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);
