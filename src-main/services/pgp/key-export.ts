@@ -6,11 +6,7 @@ import { lockKey, parsePrivateKey, protectPrivateKey, unlockPrivateKey } from '.
  * (iterated+salted S2K, no AEAD). `recoveryPassphrase` defaults to the key's passphrase; the user
  * may choose a different one for the printed copy.
  */
-export async function exportRecoveryKey(opts: {
-  armoredAppKey: string;
-  passphrase: string;
-  recoveryPassphrase?: string;
-}): Promise<string> {
+export async function exportRecoveryKey(opts: { armoredAppKey: string; passphrase: string; recoveryPassphrase?: string }): Promise<string> {
   const unlocked = await unlockPrivateKey(await parsePrivateKey(opts.armoredAppKey), opts.passphrase);
   try {
     return await protectPrivateKey(unlocked, opts.recoveryPassphrase ?? opts.passphrase, 'gpg');

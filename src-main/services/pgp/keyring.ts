@@ -78,7 +78,13 @@ export class Keyring {
     if (file.recipients.some((r) => r.info.fingerprint === info.fingerprint)) {
       throw new AppError('INVALID_ARGUMENT', 'This key is already a recipient', { fingerprint: info.fingerprint });
     }
-    const entry: RecipientEntry = { info, label: opts.label, role: opts.role ?? 'recovery', armoredPublic, addedAt: new Date().toISOString() };
+    const entry: RecipientEntry = {
+      info,
+      label: opts.label,
+      role: opts.role ?? 'recovery',
+      armoredPublic,
+      addedAt: new Date().toISOString(),
+    };
     await this.save({ version: 1, recipients: [...file.recipients, entry] });
     return info;
   }
@@ -93,7 +99,8 @@ export class Keyring {
     const entry = file.recipients.find((r) => r.info.fingerprint === fp);
     if (!entry) throw new AppError('NOT_FOUND', 'No such key', { fingerprint: fp });
     const count = countBackupsUsingKey(opts.manifests, fp);
-    if (count > 0 && !opts.force) throw new AppError('KEY_IN_USE', `${count} backups are encrypted to this key`, { fingerprint: fp, count });
+    if (count > 0 && !opts.force)
+      throw new AppError('KEY_IN_USE', `${count} backups are encrypted to this key`, { fingerprint: fp, count });
     await this.save({ version: 1, recipients: file.recipients.filter((r) => r !== entry) });
     if (entry.role === 'desktop') {
       this.cache.lock();
@@ -139,12 +146,28 @@ export class Keyring {
   }
 
   /** The gpg-importable recovery copy of the private key (iterated S2K) plus the printable sheet. */
-  async exportRecovery(opts: { passphrase: string; recoveryPassphrase?: string; storageHint?: string }): Promise<{ armoredKey: string; pageText: string; pageHtml: string }> {
+  async exportRecovery(opts: {
+    passphrase: string;
+    recoveryPassphrase?: string;
+    storageHint?: string;
+  }): Promise<{ armoredKey: string; pageText: string; pageHtml: string }> {
     const desktop = await this.desktopKey();
     if (!desktop) throw new AppError('NOT_FOUND', 'There is no desktop key yet');
-    const armoredKey = await exportRecoveryKey({ armoredAppKey: await this.readAppKey(), ...opts });
-    const others = (await this.list()).filter((r) => r.role !== 'desktop').map((r) => ({ fingerprint: r.info.fingerprint, label: r.label }));
-    const input = { fingerprint: desktop.info.fingerprint, userIds: desktop.info.userIds, createdAt: desktop.info.createdAt, otherRecipients: others, ...(opts.storageHint ? { storageHint: opts.storageHint } : {}) };
+    const armoredKey = await exportRecoveryKey({
+      armoredAppKey: await this.readAppKey(),
+      passphrase: opts.passphrase,
+      ...(opts.recoveryPassphrase ? { recoveryPassphrase: opts.recoveryPassphrase } : {}),
+    });
+    const others = (await this.list())
+      .filter((r) => r.role !== 'desktop')
+      .map((r) => ({ fingerprint: r.info.fingerprint, label: r.label }));
+    const input = {
+      fingerprint: desktop.info.fingerprint,
+      userIds: desktop.info.userIds,
+      createdAt: desktop.info.createdAt,
+      otherRecipients: others,
+      ...(opts.storageHint ? { storageHint: opts.storageHint } : {}),
+    };
     return { armoredKey, pageText: recoveryPageText(input), pageHtml: recoveryPageHtml(input) };
   }
 

@@ -25,7 +25,21 @@ export type PassphraseReason =
 /** Below this the key service refuses to protect a private key. */
 export const MIN_ACCEPTED_SCORE = 2;
 
-const COMMON = ['password', 'passw0rd', 'qwerty', 'letmein', 'misskey', 'admin', 'welcome', 'iloveyou', 'monkey', 'dragon', 'abc123', '123456', 'ohitori'];
+const COMMON = [
+  'password',
+  'passw0rd',
+  'qwerty',
+  'letmein',
+  'misskey',
+  'admin',
+  'welcome',
+  'iloveyou',
+  'monkey',
+  'dragon',
+  'abc123',
+  '123456',
+  'ohitori',
+];
 
 /** Estimates the strength of a passphrase; pure and fast, usable on every keystroke (via IPC). */
 export function checkPassphraseStrength(passphrase: string): PassphraseStrength {
@@ -33,7 +47,10 @@ export function checkPassphraseStrength(passphrase: string): PassphraseStrength 
   const chars = [...passphrase];
   if (chars.length === 0) return { score: 0, bits: 0, reasons: ['passphrase.empty'] };
 
-  const words = passphrase.trim().split(/\s+/).filter((w) => w.length > 0);
+  const words = passphrase
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   let pool = 0;
   if (/[a-z]/.test(passphrase)) pool += 26;
   if (/[A-Z]/.test(passphrase)) pool += 26;

@@ -7,6 +7,8 @@ export interface RecoveryPageInput {
   readonly createdAt: string;
   /** Other recipients every backup is also encrypted to. */
   readonly otherRecipients?: readonly { fingerprint: string; label: string }[];
+  /** Pinned server signing keys: gpg needs their public key (`signing-key.asc`) to check parts. */
+  readonly signingKeys?: readonly { serverId: string; fingerprint: string }[];
   /** e.g. `s3://bucket/prefix/server-id/` — where the backups live. */
   readonly storageHint?: string;
 }
@@ -16,14 +18,16 @@ type Lang = 'ja' | 'en';
 const T = {
   en: {
     title: 'Ohitori backup key — recovery sheet',
-    intro: 'Keep this page with the exported key file (ohitori-recovery-key.asc). Together with the key passphrase it is enough to restore a backup with standard tools, without Ohitori.',
+    intro:
+      'Keep this page with the exported key file (ohitori-recovery-key.asc). Together with the key passphrase it is enough to restore a backup with standard tools, without Ohitori.',
     fp: 'Key fingerprint',
     uid: 'User ID',
     created: 'Created',
     others: 'Backups are also encrypted to',
+    signers: 'Backups are signed by (signing-key.asc next to the backups)',
     where: 'Backups are stored at',
     steps: 'Restore with GnuPG 2.2+, zstd and tar',
-    s1: 'Import the key (asks for the passphrase):',
+    s1: 'Import the key and the server signing key (asks for the key passphrase):',
     s2: 'Check the fingerprint matches the one printed above:',
     s3: 'Download one backup folder (all part-*.pgp files and manifest.json.pgp), then check the manifest signature and read it:',
     s4: 'Decrypt every part in order, decompress, unpack:',
@@ -31,14 +35,16 @@ const T = {
   },
   ja: {
     title: 'Ohitori バックアップ鍵 — 復旧用シート',
-    intro: 'このページはエクスポートした鍵ファイル (ohitori-recovery-key.asc) と一緒に保管してください。鍵のパスフレーズがあれば、Ohitori がなくても標準のツールでバックアップを復元できます。',
+    intro:
+      'このページはエクスポートした鍵ファイル (ohitori-recovery-key.asc) と一緒に保管してください。鍵のパスフレーズがあれば、Ohitori がなくても標準のツールでバックアップを復元できます。',
     fp: '鍵のフィンガープリント',
     uid: 'ユーザー ID',
     created: '作成日',
     others: 'バックアップは次の鍵にも暗号化されています',
+    signers: 'バックアップの署名鍵（バックアップと同じ場所の signing-key.asc）',
     where: 'バックアップの保存先',
     steps: 'GnuPG 2.2 以降・zstd・tar での復元手順',
-    s1: '鍵を取り込みます（パスフレーズを聞かれます）:',
+    s1: '鍵とサーバーの署名鍵を取り込みます（鍵のパスフレーズを聞かれます）:',
     s2: 'フィンガープリントが上に印刷したものと同じか確かめます:',
     s3: 'バックアップのフォルダを一つダウンロードし（part-*.pgp すべてと manifest.json.pgp）、マニフェストの署名を確かめて中身を読みます:',
     s4: 'すべてのパートを順番に復号し、展開します:',
@@ -47,9 +53,10 @@ const T = {
 } as const;
 
 const CMD = {
-  import: 'gpg --import ohitori-recovery-key.asc',
+  import: 'gpg --import ohitori-recovery-key.asc signing-key.asc',
   fingerprint: 'gpg --fingerprint',
   manifest: 'gpg --output manifest.json --decrypt manifest.json.pgp',
+  // same as docs/backup-format.md "Manual recovery"; the gpg integration test runs that block
   restore: [
     'set -e',
     'for p in part-*.pgp; do gpg --batch --output "${p%.pgp}.zst" --decrypt "$p"; done',
@@ -76,6 +83,10 @@ function section(input: RecoveryPageInput, lang: Lang): string {
   if (input.otherRecipients?.length) {
     lines.push(`${t.others}:`);
     for (const r of input.otherRecipients) lines.push(`  ${r.label}: ${formatFingerprint(r.fingerprint)}`);
+  }
+  if (input.signingKeys?.length) {
+    lines.push(`${t.signers}:`);
+    for (const k of input.signingKeys) lines.push(`  ${k.serverId}: ${formatFingerprint(k.fingerprint)}`);
   }
   if (input.storageHint) lines.push(`${t.where}: ${input.storageHint}`);
   lines.push('', t.steps, '', `1. ${t.s1}`, `   ${CMD.import}`, `2. ${t.s2}`, `   ${CMD.fingerprint}`);
