@@ -175,6 +175,23 @@ describe('deliveries once federation is on (rows 26, 28, 41)', () => {
   });
 });
 
+describe('server info and system webhooks', () => {
+  it('server-info reports the real PostgreSQL; webhooks are stored, listed and deleted (native token only)', async () => {
+    const info = await root.request('admin/server-info', {});
+    expect(info.psql).toMatch(/^15\./);
+    const hook = await root.request('admin/system-webhook/create', {
+      isActive: true,
+      name: 'ohitori alerts',
+      on: ['userCreated', 'abuseReport'],
+      url: 'http://10.231.0.1:9/hook',
+    });
+    expect(hook).toMatchObject({ name: 'ohitori alerts', isActive: true, latestSentAt: null, on: ['userCreated', 'abuseReport'] });
+    expect((await root.request('admin/system-webhook/list', { on: ['userCreated'] })).map((h) => h.id)).toEqual([hook.id]);
+    expect(await root.request('admin/system-webhook/delete', { id: hook.id })).toBeNull();
+    expect(await root.request('admin/system-webhook/list', {})).toEqual([]);
+  });
+});
+
 describe('seeded instance', () => {
   let seed: { tokens: { suspended: string; user1: string; limitedReadOnly: { token: string } }; users: { root: { id: string } } };
 

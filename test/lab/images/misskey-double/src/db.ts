@@ -116,6 +116,17 @@ CREATE TABLE IF NOT EXISTS "moderation_log" (
 );
 ALTER TABLE "access_token" ADD COLUMN IF NOT EXISTS "session" varchar(128);
 ALTER TABLE "access_token" ADD COLUMN IF NOT EXISTS "fetched" boolean NOT NULL DEFAULT false;
+CREATE TABLE IF NOT EXISTS "system_webhook" (
+  "id" varchar(32) PRIMARY KEY,
+  "isActive" boolean NOT NULL DEFAULT true,
+  "updatedAt" timestamptz NOT NULL,
+  "latestSentAt" timestamptz,
+  "latestStatus" integer,
+  "name" varchar(255) NOT NULL,
+  "on" varchar(128)[] NOT NULL DEFAULT '{}',
+  "url" varchar(1024) NOT NULL,
+  "secret" varchar(1024) NOT NULL DEFAULT ''
+);
 INSERT INTO "meta" ("id") VALUES ('x') ON CONFLICT DO NOTHING;
 `;
 

@@ -1,4 +1,5 @@
 /** The full endpoint table the double serves; anything else is a Fastify 404 like Misskey's. */
+import { adminExtraEndpoints } from './ep-admin-extra';
 import type { AnyEndpoint } from './endpoint-kit';
 import { driveEndpoints } from './ep-drive';
 import { federationEndpoints } from './ep-federation';
@@ -12,4 +13,5 @@ export const endpoints: readonly AnyEndpoint[] = [
   ...federationEndpoints,
   ...driveEndpoints,
   ...queueEndpoints,
+  ...adminExtraEndpoints,
 ];

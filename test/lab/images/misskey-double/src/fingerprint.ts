@@ -9,7 +9,18 @@ import { join, relative } from 'node:path';
 import type pg from 'pg';
 
 /** Tables that make up the instance (the `migrations` bookkeeping table is left out). */
-export const STATE_TABLES = ['meta', 'user', 'access_token', 'drive_file', 'note', 'relay', 'instance', 'emoji', 'moderation_log'] as const;
+export const STATE_TABLES = [
+  'meta',
+  'user',
+  'access_token',
+  'drive_file',
+  'note',
+  'relay',
+  'instance',
+  'emoji',
+  'moderation_log',
+  'system_webhook',
+] as const;
 
 export interface Fingerprint {
   readonly tables: Record<string, { count: number; sha256: string }>;
