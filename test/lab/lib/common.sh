@@ -57,7 +57,11 @@ wait_for() { # wait_for <tenths> cmd... : retry every 0.1 s
   return 1
 }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# A zombie counts as dead (the lab's daemons are reparented to PID 1, which may reap late).
+pid_alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
+}
 pidfile_pid() { [ -s "$1" ] && tr -dc '0-9' <"$1"; }
 
 # Stop a process by pid file: TERM, wait up to $2 tenths of a second, then KILL.
