@@ -21,6 +21,7 @@ for f in "${SUDOERS_FILES[@]}"; do [ -e "$f" ] && bad "sudoers file $f exists"; 
 for f in $(lab_pidfiles); do [ -e "$f" ] && bad "pid file $f exists"; done
 if [ -s "$CACHE_DIR/lab-procs" ]; then
   while read -r pid st name; do
+    pid_alive "$pid" || continue
     cur=$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null) || continue
     [ "$cur" = "$st" ] && bad "lab process still running: pid $pid ($name)"
   done <"$CACHE_DIR/lab-procs"

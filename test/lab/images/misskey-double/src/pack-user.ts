@@ -30,7 +30,7 @@ export function packUserLite(u: UserRow, env: PackEnv): entities.UserLite {
   };
 }
 
-function detailedOnly(u: UserRow, env: PackEnv, withRelation: boolean): entities.UserDetailedNotMeOnly {
+function detailedOnly(u: UserRow, withRelation: boolean): entities.UserDetailedNotMeOnly {
   const base: entities.UserDetailedNotMeOnly = {
     url: u.host === null ? null : `https://${u.host}/@${u.username}`,
     uri: u.host === null ? null : `https://${u.host}/users/${u.id}`,
@@ -86,7 +86,7 @@ function detailedOnly(u: UserRow, env: PackEnv, withRelation: boolean): entities
 
 /** users/show for someone else; relation keys only when the caller is signed in (row 29). */
 export function packUserDetailed(u: UserRow, env: PackEnv, signedIn: boolean): entities.UserDetailedNotMe {
-  return { ...packUserLite(u, env), ...detailedOnly(u, env, signedIn) };
+  return { ...packUserLite(u, env), ...detailedOnly(u, signedIn) };
 }
 
 /** `i` and admin/accounts/create: the caller's own MeDetailed. */
@@ -134,7 +134,7 @@ export function packMe(u: UserRow, env: PackEnv): entities.MeDetailed {
     emailVerified: false,
     securityKeysList: [],
   };
-  return { ...packUserLite(u, env), ...detailedOnly(u, env, false), ...me };
+  return { ...packUserLite(u, env), ...detailedOnly(u, false), ...me };
 }
 
 /** admin/show-user. */
