@@ -1,5 +1,6 @@
 /* eng-disable OPEN_EXTERNAL_JS_CHECK */
 // Electronegativity exceptions above, reviewed: openExternal is reached only after the allowlist check in the handler.
+import { homedir } from 'node:os';
 import { isAllowedExternalUrl } from '../app/external-links';
 import type { Channel } from '../shared/channels';
 import type { ParsedArgs, ResultOf } from '../shared/contract';
@@ -19,6 +20,7 @@ export const handlers: Handlers = {
     version: s.options.version,
     mode: s.options.mode,
     dataDir: s.options.dataDir,
+    homeDir: homedir(),
     platform: process.platform,
   }),
   'settings:get': async (_a, s) => s.settings.get(),
@@ -37,6 +39,27 @@ export const handlers: Handlers = {
   'jobs:dismiss': async (a, s) => ({ dismissed: s.jobs.dismiss(a.id) }),
   'diagnostics:self-check': async (a, s) =>
     s.jobs.start('self-check', 'jobs.kinds.selfCheck', (ctx) => runSelfCheck(ctx, s.options.dataDir, s.vault, a.askFirst)),
+  'keys:list': async (_a, s) => s.keys.state(),
+  'keys:strength': async (a, s) => s.keys.strength(a.passphrase),
+  'keys:generate': async (a, s) =>
+    s.jobs.start('key-generate', 'jobs.kinds.keyGenerate', async (ctx) => {
+      ctx.progress({ step: 'keys.steps.generate', fraction: 0.1 });
+      return s.keys.generate(a);
+    }),
+  'keys:import-private': async (a, s) =>
+    s.jobs.start('key-import', 'jobs.kinds.keyImport', async (ctx) => {
+      ctx.progress({ step: 'keys.steps.import', fraction: 0.1 });
+      return s.keys.importPrivate(a);
+    }),
+  'keys:add-recipient': async (a, s) => s.keys.addRecipient(a),
+  'keys:remove': async (a, s) => {
+    await s.keys.remove(a.fingerprint, a.force);
+    return { removed: true };
+  },
+  'keys:export-public': async (a, s) => ({ armored: await s.keys.exportPublic(a.fingerprint) }),
+  'keys:export-recovery': async (a, s) => s.keys.exportRecovery(a),
+  'keys:unlock': async (a, s) => s.keys.unlock(a.passphrase),
+  'keys:lock': async (_a, s) => s.keys.lock(),
   'shell:open-external': async (a, s) => {
     if (!isAllowedExternalUrl(a.url)) throw new AppError('FORBIDDEN', 'This address is not on the list of pages the app may open');
     if (!s.options.openExternal) return { opened: false };

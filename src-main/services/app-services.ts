@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AppEvent } from '../shared/jobs';
 import { JobRunner } from './jobs/job-runner';
+import { KeysService } from './keys/keys-service';
 import { ProfileStore } from './profiles/profile-store';
 import { SettingsStore } from './settings/settings-store';
 import type { SafeStorageLike } from './vault/keychain-store';
@@ -24,6 +25,7 @@ export interface Services {
   readonly settings: SettingsStore;
   readonly profiles: ProfileStore;
   readonly jobs: JobRunner;
+  readonly keys: KeysService;
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -36,6 +38,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   return {
     options,
     vault,
+    keys: new KeysService(options.dataDir, vault),
     settings: new SettingsStore(options.dataDir),
     profiles: new ProfileStore(options.dataDir, vault),
     jobs: new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) }),

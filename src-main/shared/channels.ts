@@ -18,6 +18,16 @@ export const CHANNELS = [
   'jobs:answer',
   'jobs:dismiss',
   'diagnostics:self-check',
+  'keys:list',
+  'keys:strength',
+  'keys:generate',
+  'keys:import-private',
+  'keys:add-recipient',
+  'keys:remove',
+  'keys:export-public',
+  'keys:export-recovery',
+  'keys:unlock',
+  'keys:lock',
   'shell:open-external',
 ] as const;
 

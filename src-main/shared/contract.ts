@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Channel } from './channels';
-import type { AppInfo, ServerProfile, Settings, VaultStatus } from './domain';
+import type { AppInfo, KeysState, KeySummary, PassphraseStrengthView, ServerProfile, Settings, VaultStatus } from './domain';
 import { AUTH_METHODS, LANGUAGES } from './domain';
 import type { JobSnapshot } from './jobs';
 
@@ -56,6 +56,10 @@ export const profileInput = z
   .strict()
   .refine((p) => p.auth !== 'key' || !!p.keyPath, { message: 'keyPath is required for key auth', path: ['keyPath'] });
 
+const fingerprint = z.string().regex(/^[0-9A-Fa-f ]{40,50}$/, 'fingerprint');
+const passphrase = z.string().min(1).max(1024);
+const armoredKey = z.string().min(100).max(200_000).includes('-----BEGIN PGP');
+
 export const schemas = {
   'app:info': empty,
   'settings:get': empty,
@@ -73,6 +77,30 @@ export const schemas = {
   'jobs:dismiss': z.object({ id }).strict(),
   'diagnostics:self-check': z.object({ askFirst: z.boolean() }).strict(),
   'shell:open-external': z.object({ url: z.string().url().max(2048) }).strict(),
+  'keys:list': empty,
+  'keys:strength': z.object({ passphrase: z.string().max(1024) }).strict(),
+  'keys:generate': z
+    .object({ name: z.string().trim().min(1).max(100), email: z.string().email().max(200).optional(), passphrase })
+    .strict(),
+  'keys:import-private': z.object({ armored: armoredKey, passphrase }).strict(),
+  'keys:add-recipient': z
+    .object({ armored: armoredKey, label: z.string().trim().min(1).max(80), role: z.enum(['recovery', 'other']) })
+    .strict(),
+  'keys:remove': z.object({ fingerprint, force: z.boolean() }).strict(),
+  'keys:export-public': z.object({ fingerprint }).strict(),
+  'keys:export-recovery': z
+    .object({
+      passphrase,
+      recoveryPassphrase: passphrase.optional(),
+      path: z
+        .string()
+        .min(2)
+        .max(4096)
+        .regex(/^\/[^\0\n\r]*$/, 'absolute path'),
+    })
+    .strict(),
+  'keys:unlock': z.object({ passphrase }).strict(),
+  'keys:lock': empty,
 } satisfies Record<Channel, z.ZodType>;
 
 export interface Results {
@@ -92,6 +120,16 @@ export interface Results {
   'jobs:dismiss': { readonly dismissed: boolean };
   'diagnostics:self-check': JobSnapshot;
   'shell:open-external': { readonly opened: boolean };
+  'keys:list': KeysState;
+  'keys:strength': PassphraseStrengthView;
+  'keys:generate': JobSnapshot;
+  'keys:import-private': JobSnapshot;
+  'keys:add-recipient': KeySummary;
+  'keys:remove': { readonly removed: boolean };
+  'keys:export-public': { readonly armored: string };
+  'keys:export-recovery': { readonly keyPath: string; readonly pagePath: string };
+  'keys:unlock': KeysState;
+  'keys:lock': KeysState;
 }
 
 export type Args<C extends Channel> = z.input<(typeof schemas)[C]>;

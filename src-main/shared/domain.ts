@@ -44,7 +44,34 @@ export interface AppInfo {
   readonly version: string;
   readonly mode: 'electron' | 'browser';
   readonly dataDir: string;
+  /** Where exports are suggested by default. */
+  readonly homeDir: string;
   readonly platform: string;
 }
 
 export const DEFAULT_STACK_DIR = '/var/servers/docker/misskey';
+
+/** A key as the UI shows it: always by its full fingerprint. Never private material. */
+export interface KeySummary {
+  readonly fingerprint: string;
+  readonly userIds: readonly string[];
+  readonly createdAt: string;
+  readonly algorithm: string;
+  readonly label: string;
+  /** `desktop`: this computer's key (private part here); others are public-only recipients. */
+  readonly role: 'desktop' | 'recovery' | 'other';
+}
+
+export interface KeysState {
+  readonly keys: readonly KeySummary[];
+  /** The desktop key is unlocked in main right now (it locks itself after a few idle minutes). */
+  readonly unlocked: boolean;
+}
+
+export interface PassphraseStrengthView {
+  readonly score: 0 | 1 | 2 | 3 | 4;
+  readonly bits: number;
+  /** i18n keys, e.g. `passphrase.too-short`. */
+  readonly reasons: readonly string[];
+  readonly acceptable: boolean;
+}

@@ -36,7 +36,7 @@ export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set, get) 
     await i18n.changeLanguage(resolveLanguage(settings.value.language, navigator.languages));
     document.documentElement.lang = i18n.language;
     set({ info: info.value, settings: settings.value });
-    await Promise.all([get().loadJobs(), get().refreshVault(), get().loadProfiles()]);
+    await Promise.all([get().loadJobs(), get().refreshVault(), get().loadProfiles(), get().loadKeys()]);
     set({ status: 'ready', route: get().profiles.length === 0 ? 'setup' : 'dashboard' });
   },
   navigate(route) {

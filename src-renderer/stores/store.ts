@@ -2,10 +2,11 @@ import { create } from 'zustand';
 import { getTransport } from '../api/client';
 import { createAppSlice, type AppSlice } from './app-slice';
 import { createJobsSlice, type JobsSlice } from './jobs-slice';
+import { createKeysSlice, type KeysSlice } from './keys-slice';
 import { createProfilesSlice, type ProfilesSlice } from './profiles-slice';
 import { createVaultSlice, type VaultSlice } from './vault-slice';
 
-export type Store = AppSlice & JobsSlice & VaultSlice & ProfilesSlice;
+export type Store = AppSlice & JobsSlice & VaultSlice & ProfilesSlice & KeysSlice;
 
 /** The one store, built from slices (zustand's slices pattern). */
 export const useStore = create<Store>()((...a) => ({
@@ -13,6 +14,7 @@ export const useStore = create<Store>()((...a) => ({
   ...createJobsSlice(...a),
   ...createVaultSlice(...a),
   ...createProfilesSlice(...a),
+  ...createKeysSlice(...a),
 }));
 
 /** Wires main's events into the store once, outside React. */
@@ -20,8 +22,10 @@ export function wireEvents(): () => void {
   return getTransport().onEvent(
     (e) => {
       const s = useStore.getState();
-      if (e.type === 'job') s.upsertJob(e.job);
-      else if (e.type === 'vault') void s.refreshVault().then(() => s.loadProfiles());
+      if (e.type === 'job') {
+        s.upsertJob(e.job);
+        if (e.job.kind.startsWith('key-') && e.job.state === 'done') void s.loadKeys();
+      } else if (e.type === 'vault') void s.refreshVault().then(() => s.loadProfiles());
     },
     (connected) => {
       const s = useStore.getState();

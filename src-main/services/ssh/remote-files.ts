@@ -41,7 +41,12 @@ const WRITE_SCRIPT = [
   'echo written',
 ].join('\n');
 
-export async function writeRemoteFile(session: SshSession, path: string, data: string | Buffer, opts: RemoteWriteOptions): Promise<RemoteWriteResult> {
+export async function writeRemoteFile(
+  session: SshSession,
+  path: string,
+  data: string | Buffer,
+  opts: RemoteWriteOptions,
+): Promise<RemoteWriteResult> {
   if (!path.startsWith('/')) throw new AppError('INVALID_ARGUMENT', `Remote path must be absolute: ${path}`);
   if (!/^[0-7]{3,4}$/.test(opts.mode)) throw new AppError('INVALID_ARGUMENT', `Bad file mode ${opts.mode}`);
   const r = await session.exec(['sh', '-c', WRITE_SCRIPT, 'ohitori-write', path, opts.mode, opts.owner ?? ''], {
@@ -58,7 +63,10 @@ export async function writeRemoteFile(session: SshSession, path: string, data: s
 
 /** Reads a remote file (through sudo when asked); `undefined` when it does not exist. */
 export async function readRemoteFile(session: SshSession, path: string, sudo = false): Promise<Buffer | undefined> {
-  const s = await session.stream(['sh', '-c', 'if [ -e "$1" ]; then cat -- "$1"; else exit 44; fi', 'ohitori-read', path], sudo ? { sudo: true } : {});
+  const s = await session.stream(
+    ['sh', '-c', 'if [ -e "$1" ]; then cat -- "$1"; else exit 44; fi', 'ohitori-read', path],
+    sudo ? { sudo: true } : {},
+  );
   const chunks: Buffer[] = [];
   for await (const c of s.stdout) chunks.push(c as Buffer);
   const { code, stderr } = await s.done;

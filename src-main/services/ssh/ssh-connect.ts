@@ -71,7 +71,13 @@ export async function connectSsh(target: SshTarget, opts: ConnectOptions): Promi
     const username = target.user;
     if (target.auth.kind === 'password') next({ type: 'password', username, password: target.auth.password });
     else if (target.auth.kind === 'agent') next({ type: 'agent', username, agent: target.auth.agentSocket });
-    else next({ type: 'publickey', username, key: target.auth.privateKey, ...(target.auth.passphrase ? { passphrase: target.auth.passphrase } : {}) });
+    else
+      next({
+        type: 'publickey',
+        username,
+        key: target.auth.privateKey,
+        ...(target.auth.passphrase ? { passphrase: target.auth.passphrase } : {}),
+      });
   };
 
   const config: ConnectConfig = {

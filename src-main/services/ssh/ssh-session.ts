@@ -57,11 +57,15 @@ export class SshSession {
     throw new AppError('AUTH_FAILED', `sudo on ${this.target.host} needs a password`, { sudo: 'password-required' });
   }
 
-  private async prepare(argv: readonly string[], opts: ExecOptions): Promise<{ line: string; stdin?: ExecOptions['stdin']; prefix?: string }> {
+  private async prepare(
+    argv: readonly string[],
+    opts: ExecOptions,
+  ): Promise<{ line: string; stdin?: ExecOptions['stdin']; prefix?: string }> {
     if (!opts.sudo) return { line: commandLine(argv), ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) };
     const mode = await this.sudo();
     if (mode === 'root') return { line: commandLine(argv), ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) };
-    if (mode === 'nopasswd') return { line: commandLine(['sudo', '-n', '--', ...argv]), ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) };
+    if (mode === 'nopasswd')
+      return { line: commandLine(['sudo', '-n', '--', ...argv]), ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) };
     // -k: always ask, so the password line is always consumed by sudo and never reaches the command.
     return {
       line: commandLine(['sudo', '-S', '-k', '-p', '', '--', ...argv]),

@@ -19,9 +19,17 @@ describe('SSH against the lab servers (real sshd)', () => {
   beforeAll(async () => {
     env = await readLabEnv();
     ({ dir: dataDir, cleanup } = await makeTempDir());
-    admin = { host: env.OHLAB_A_IP!, port: 22, user: env.OHLAB_ADMIN_USER!, auth: { kind: 'key', privateKey: await readFile(env.OHLAB_ADMIN_KEY!) } };
+    admin = {
+      host: env.OHLAB_A_IP!,
+      port: 22,
+      user: env.OHLAB_ADMIN_USER!,
+      auth: { kind: 'key', privateKey: await readFile(env.OHLAB_ADMIN_KEY!) },
+    };
     const asked: string[] = [];
-    session = await connectSsh(admin, { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async (i) => (asked.push(i.fingerprint), true) });
+    session = await connectSsh(admin, {
+      hostKeys: new HostKeyStore(dataDir),
+      confirmHostKey: async (i) => (asked.push(i.fingerprint), true),
+    });
     expect(asked).toEqual([env.OHLAB_A_HOST_KEY_FP]);
   });
   afterAll(async () => {
@@ -57,10 +65,15 @@ describe('SSH against the lab servers (real sshd)', () => {
     await store.pin(admin.host, 22, { algorithm: 'ssh-ed25519', fingerprint: env.OHLAB_B_HOST_KEY_FP! });
     let attempts = 0;
     let asked = 0;
-    const err = await connectSsh(admin, { hostKeys: store, confirmHostKey: async () => (asked++, true), onAuthAttempt: () => attempts++ }).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toMatchObject({ code: 'HOST_KEY_CHANGED', details: { expected: env.OHLAB_B_HOST_KEY_FP, received: env.OHLAB_A_HOST_KEY_FP } });
+    const err = await connectSsh(admin, {
+      hostKeys: store,
+      confirmHostKey: async () => (asked++, true),
+      onAuthAttempt: () => attempts++,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'HOST_KEY_CHANGED',
+      details: { expected: env.OHLAB_B_HOST_KEY_FP, received: env.OHLAB_A_HOST_KEY_FP },
+    });
     expect(attempts).toBe(0);
     expect(asked).toBe(0);
     await t.cleanup();
@@ -73,7 +86,9 @@ describe('SSH against the lab servers (real sshd)', () => {
     await expect(connectSsh(wrong, { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true })).rejects.toMatchObject({
       code: 'AUTH_FAILED',
     });
-    await expect(connectSsh({ ...admin, port: 2 }, { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true })).rejects.toMatchObject({
+    await expect(
+      connectSsh({ ...admin, port: 2 }, { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true }),
+    ).rejects.toMatchObject({
       code: 'HOST_UNREACHABLE',
     });
   });
@@ -83,7 +98,26 @@ describe('SSH against the lab servers (real sshd)', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.string({ unit: 'grapheme', maxLength: 40 }),
-          fc.constantFrom("'", "''", '"', '$(id)', '`id`', '; rm -rf /tmp/x', '&& echo hi', '| cat', '*', '~', '$HOME', '\\', '-n', '--', 'a b', '\t', 'ミスキー「テスト」', '🍣'),
+          fc.constantFrom(
+            "'",
+            "''",
+            '"',
+            '$(id)',
+            '`id`',
+            '; rm -rf /tmp/x',
+            '&& echo hi',
+            '| cat',
+            '*',
+            '~',
+            '$HOME',
+            '\\',
+            '-n',
+            '--',
+            'a b',
+            '\t',
+            'ミスキー「テスト」',
+            '🍣',
+          ),
         ),
         async (s) => {
           fc.pre(!/[\0\n\r]/.test(s));
@@ -102,7 +136,11 @@ describe('SSH against the lab servers (real sshd)', () => {
   });
 
   it('moves every byte value intact through stdin and stdout, without a TTY', async () => {
-    const data = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(3 << 20), Buffer.from('\r\n\n\r日本語')]);
+    const data = Buffer.concat([
+      Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+      randomBytes(3 << 20),
+      Buffer.from('\r\n\n\r日本語'),
+    ]);
     const s = await session.stream(['cat'], { stdin: data });
     const chunks: Buffer[] = [];
     for await (const c of s.stdout) chunks.push(c as Buffer);
@@ -118,7 +156,13 @@ describe('SSH against the lab servers (real sshd)', () => {
 
   it('signs in with a password and feeds the sudo password on stdin, never on a command line', async () => {
     const password = env.OHLAB_PASS_PASSWORD!;
-    const target: SshTarget = { host: env.OHLAB_A_IP!, port: 22, user: env.OHLAB_PASS_USER!, auth: { kind: 'password', password }, sudoPassword: password };
+    const target: SshTarget = {
+      host: env.OHLAB_A_IP!,
+      port: 22,
+      user: env.OHLAB_PASS_USER!,
+      auth: { kind: 'password', password },
+      sudoPassword: password,
+    };
     const user = await connectSsh(target, { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true });
     const seen: string[] = [];
     let stop = false;
@@ -137,7 +181,10 @@ describe('SSH against the lab servers (real sshd)', () => {
     expect(seen.join('\n')).toContain('sleep 0.3');
     expect(seen.filter((s) => s.includes(password))).toEqual([]);
     user.close();
-    const noPassword = await connectSsh({ ...target, sudoPassword: undefined }, { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true });
+    const noPassword = await connectSsh(
+      { ...target, sudoPassword: undefined },
+      { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true },
+    );
     await expect(noPassword.exec(['true'], { sudo: true })).rejects.toMatchObject({ code: 'AUTH_FAILED' });
     noPassword.close();
   });
@@ -152,7 +199,10 @@ describe('SSH against the lab servers (real sshd)', () => {
       expect(await session.exec(['cat', path])).toMatchObject({ code: 1 });
       expect((await readRemoteFile(session, path, true))?.toString()).toBe('pass: one\n');
       expect(await writeRemoteFile(session, path, 'pass: one\n', { mode: '600', sudo: true })).toEqual({ changed: false });
-      expect(await writeRemoteFile(session, path, 'pass: two\n', { mode: '600', sudo: true })).toEqual({ changed: true, previous: `${path}.prev` });
+      expect(await writeRemoteFile(session, path, 'pass: two\n', { mode: '600', sudo: true })).toEqual({
+        changed: true,
+        previous: `${path}.prev`,
+      });
       expect((await readRemoteFile(session, `${path}.prev`, true))?.toString()).toBe('pass: one\n');
       expect((await session.check(['ls', '-A', `${dir}/sub dir`], { sudo: true })).stdout.split('\n').filter(Boolean).sort()).toEqual([
         "secret 'file'.yml",

@@ -52,6 +52,29 @@ const MALFORMED: Partial<Record<(typeof CHANNELS)[number], unknown[]>> = {
   'jobs:dismiss': [{}, { id: null }],
   'diagnostics:self-check': [{}, { askFirst: 'no' }],
   'shell:open-external': [{}, { url: 'not a url' }, { url: 42 }],
+  'keys:strength': [{}, { passphrase: 5 }],
+  'keys:generate': [
+    {},
+    { name: 'a' },
+    { name: '', passphrase: 'x' },
+    { name: 'a', passphrase: '' },
+    { name: 'a', passphrase: 'x', email: 'not-mail' },
+  ],
+  'keys:import-private': [{}, { armored: 'short', passphrase: 'x' }, { armored: 'x'.repeat(200), passphrase: 'x' }],
+  'keys:add-recipient': [
+    {},
+    { armored: '-----BEGIN PGP'.padEnd(200, 'x'), label: 'a', role: 'desktop' },
+    { armored: '-----BEGIN PGP'.padEnd(200, 'x'), label: '', role: 'other' },
+  ],
+  'keys:remove': [{}, { fingerprint: 'zz', force: false }, { fingerprint: 'A'.repeat(40) }, { fingerprint: 'A'.repeat(40), force: 'yes' }],
+  'keys:export-public': [{}, { fingerprint: '../../etc' }],
+  'keys:export-recovery': [
+    {},
+    { passphrase: 'x', path: 'relative.asc' },
+    { passphrase: 'x', path: '/tmp/a\nb' },
+    { passphrase: '', path: '/tmp/a.asc' },
+  ],
+  'keys:unlock': [{}, { passphrase: '' }],
 };
 
 function validProfile(patch: Record<string, unknown> = {}): Record<string, unknown> {

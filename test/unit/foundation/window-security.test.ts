@@ -120,7 +120,7 @@ describe('main window security', () => {
     expect(RENDERER_CSP).not.toContain('unsafe-eval');
     expect(RENDERER_CSP).toContain("object-src 'none'");
     const html = readFileSync('src-renderer/index.html', 'utf8');
-    const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
     expect(meta).toBeDefined();
     const withoutFrameAncestors = RENDERER_CSP.split('; ')
       .filter((d) => !d.startsWith('frame-ancestors'))
