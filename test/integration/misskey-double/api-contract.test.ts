@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
 import { api, type Endpoints } from 'misskey-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDoubleImage, DoubleStack, readLabEnv } from './lab-stack';
+import { loadLabEnv } from '../../lab/env';
+import { buildDoubleImage, DoubleStack } from './lab-stack';
 
 const SETUP = 'lab-setup-password-1';
 let stack: DoubleStack;
@@ -26,8 +27,8 @@ async function apiError(p: Promise<unknown>): Promise<{ code: string; id: string
 }
 
 beforeAll(async () => {
-  const lab = await readLabEnv();
-  stack = new DoubleStack(lab, 'A', await buildDoubleImage(lab, 'A'), { setupPassword: SETUP });
+  const lab = loadLabEnv();
+  stack = new DoubleStack(lab, 'a', await buildDoubleImage(lab, 'a'), { setupPassword: SETUP });
   await stack.up();
   anon = new api.APIClient({ origin: stack.url });
 });
@@ -49,7 +50,7 @@ describe('health and identity', () => {
     const meta = await anon.request('meta', { detail: true });
     expect(meta.version).toBe('2026.5.4');
     expect('requireSetup' in meta && meta.requireSetup).toBe(true);
-    expect(meta.uri).toBe(`https://${(await readLabEnv()).OHLAB_A_DOMAIN}`);
+    expect(meta.uri).toBe(`https://${loadLabEnv().servers.a.domain}`);
     const get = await fetch(`${stack.url}/api/meta`);
     expect(get.status).toBe(405);
     expect(await get.text()).toBe('');

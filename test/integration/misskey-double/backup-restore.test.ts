@@ -8,17 +8,18 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { api } from 'misskey-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildDoubleImage, DoubleStack, readLabEnv, run } from './lab-stack';
+import { loadLabEnv } from '../../lab/env';
+import { buildDoubleImage, DoubleStack, run } from './lab-stack';
 
 let a: DoubleStack;
 let b: DoubleStack;
 
 beforeAll(async () => {
-  const lab = await readLabEnv();
-  const [imgA, imgB] = await Promise.all([buildDoubleImage(lab, 'A'), buildDoubleImage(lab, 'B')]);
+  const lab = loadLabEnv();
+  const [imgA, imgB] = await Promise.all([buildDoubleImage(lab, 'a'), buildDoubleImage(lab, 'b')]);
   // A restore keeps the domain: both stacks serve the lab's restore domain.
-  a = new DoubleStack(lab, 'A', imgA, { setupPassword: 'pw-a', domain: lab.OHLAB_RESTORE_DOMAIN });
-  b = new DoubleStack(lab, 'B', imgB, { setupPassword: 'pw-b', domain: lab.OHLAB_RESTORE_DOMAIN });
+  a = new DoubleStack(lab, 'a', imgA, { setupPassword: 'pw-a', domain: lab.restoreDomain });
+  b = new DoubleStack(lab, 'b', imgB, { setupPassword: 'pw-b', domain: lab.restoreDomain });
   await Promise.all([a.up(), b.up()]);
 });
 

@@ -6,9 +6,10 @@
  */
 import { api } from 'misskey-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDoubleImage, DoubleStack, readLabEnv, run } from './lab-stack';
+import { loadLabEnv, type LabEnv } from '../../lab/env';
+import { buildDoubleImage, DoubleStack, run } from './lab-stack';
 
-let lab: Record<string, string>;
+let lab: LabEnv;
 let image: string;
 let stack: DoubleStack;
 
@@ -28,9 +29,9 @@ async function waitStatus(want: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  lab = await readLabEnv();
-  image = await buildDoubleImage(lab, 'A');
-  stack = new DoubleStack(lab, 'A', image, { filesOwner: 0 });
+  lab = loadLabEnv();
+  image = await buildDoubleImage(lab, 'a');
+  stack = new DoubleStack(lab, 'a', image, { filesOwner: 0 });
   await stack.up();
 });
 
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 it('refuses to start without a config, saying why', async () => {
-  const r = await run('docker', ['run', '--rm', image], { env: { DOCKER_HOST: lab.OHLAB_A_DOCKER_HOST } });
+  const r = await run('docker', ['run', '--rm', image], { env: { DOCKER_HOST: lab.servers.a.dockerHost } });
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/misskey-double core\] refusing to start: cannot read config \/misskey\/\.config\/default\.yml: ENOENT/);
 });
@@ -91,7 +92,7 @@ describe('an older Misskey (DOUBLE_MISSKEY_VERSION=2024.4.0)', () => {
   let old: DoubleStack;
 
   beforeAll(async () => {
-    old = new DoubleStack(lab, 'A', image, { setupPassword: 'ignored-before-2024.10', misskeyVersion: '2024.4.0' });
+    old = new DoubleStack(lab, 'a', image, { setupPassword: 'ignored-before-2024.10', misskeyVersion: '2024.4.0' });
     await old.up();
   });
 

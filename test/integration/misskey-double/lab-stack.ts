@@ -2,32 +2,16 @@
  * A throw-away compose stack (the double + postgres:15-alpine + redis:7-alpine) on one lab
  * server, driven from the host through that server's dockerd socket. The double's port is
  * published on the server's lab address so tests reach it directly; the stack lives under the
- * server's /var/tmp, which the host sees under OHLAB_<S>_ROOT.
+ * server's /var/tmp, which the host sees under the server's `root` (test/lab/env.ts).
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { LabEnv, LabServerName } from '../../lab/env';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const DOUBLE_DIR = join(REPO, 'test/lab/images/misskey-double');
-
-/** The lab's shell-style env file, written by test/lab/up.sh. */
-export async function readLabEnv(): Promise<Record<string, string>> {
-  const path = join(REPO, 'test/lab/state/lab.env');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new Error(`lab is not up (${path} missing): run npm run lab:up first`);
-  }
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
-  }
-  return env;
-}
 
 export interface RunResult {
   code: number;
@@ -60,7 +44,7 @@ async function must(p: Promise<RunResult>, what: string): Promise<RunResult> {
 }
 
 /** Bundles the double and builds it on `server` under a tag keyed by the bundle's hash. */
-export async function buildDoubleImage(lab: Record<string, string>, server: 'A' | 'B'): Promise<string> {
+export async function buildDoubleImage(lab: LabEnv, server: LabServerName): Promise<string> {
   await must(run(process.execPath, [join(DOUBLE_DIR, 'build.mjs')], { cwd: REPO }), 'build.mjs');
   const hash = createHash('sha256')
     .update(await readFile(join(DOUBLE_DIR, 'dist/server.mjs')))
@@ -68,7 +52,7 @@ export async function buildDoubleImage(lab: Record<string, string>, server: 'A' 
     .digest('hex')
     .slice(0, 12);
   const tag = `ohitori-it/misskey-double:${hash}`;
-  const env = { DOCKER_HOST: lab[`OHLAB_${server}_DOCKER_HOST`] };
+  const env = { DOCKER_HOST: lab.servers[server].dockerHost };
   if ((await run('docker', ['image', 'inspect', tag], { env })).code !== 0) {
     await must(run('docker', ['build', '-q', '-t', tag, DOUBLE_DIR], { env }), `docker build on ${server}`);
   }
@@ -85,15 +69,15 @@ export class DoubleStack {
   readonly env: NodeJS.ProcessEnv;
 
   constructor(
-    readonly lab: Record<string, string>,
-    readonly server: 'A' | 'B',
+    readonly lab: LabEnv,
+    readonly server: LabServerName,
     readonly image: string,
     readonly opts: { setupPassword?: string; domain?: string; filesOwner?: number; misskeyVersion?: string } = {},
   ) {
     this.serverDir = `/var/tmp/${this.project}`;
-    this.hostDir = join(lab[`OHLAB_${server}_ROOT`] ?? '', this.serverDir);
-    this.url = `http://${lab[`OHLAB_${server}_IP`]}:${this.port}`;
-    this.env = { DOCKER_HOST: lab[`OHLAB_${server}_DOCKER_HOST`] };
+    this.hostDir = join(lab.servers[server].root, this.serverDir);
+    this.url = `http://${lab.servers[server].ip}:${this.port}`;
+    this.env = { DOCKER_HOST: lab.servers[server].dockerHost };
   }
 
   private composeYml(): string {
@@ -102,7 +86,7 @@ export class DoubleStack {
   web:
     image: ${this.image}
     init: true
-    ports: ["${this.lab[`OHLAB_${this.server}_IP`]}:${this.port}:3000"]
+    ports: ["${this.lab.servers[this.server].ip}:${this.port}:3000"]
     volumes: ["${d}/files:/misskey/files", "${d}/.config:/misskey/.config:ro"]
     depends_on: {db: {condition: service_healthy}, redis: {condition: service_healthy}}
     environment: {DOUBLE_MISSKEY_VERSION: "${this.opts.misskeyVersion ?? '2026.5.4'}"}
@@ -118,7 +102,7 @@ export class DoubleStack {
 
   private configYml(): string {
     return [
-      `url: https://${this.opts.domain ?? this.lab[`OHLAB_${this.server}_DOMAIN`]}`,
+      `url: https://${this.opts.domain ?? this.lab.servers[this.server].domain}`,
       'port: 3000',
       'db: {host: db, port: 5432, db: misskey, user: misskey, pass: dbpass}',
       'redis: {host: redis, port: 6379}',
