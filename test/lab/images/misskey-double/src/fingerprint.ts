@@ -46,11 +46,18 @@ async function walk(dir: string, root: string, out: string[]): Promise<void> {
 /** Computes the fingerprint; jsonb text output has a fixed key order, so rows are canonical. */
 export async function fingerprint(pool: pg.Pool, filesDir: string): Promise<Fingerprint> {
   const tables: Record<string, { count: number; sha256: string }> = {};
-  for (const t of STATE_TABLES) {
-    const r = await pool.query<{ row: string }>(`SELECT to_jsonb(t)::text AS "row" FROM "${t}" t ORDER BY 1`);
-    const h = createHash('sha256');
-    for (const { row } of r.rows) h.update(row).update('\n');
-    tables[t] = { count: r.rowCount ?? 0, sha256: h.digest('hex') };
+  const client = await pool.connect();
+  try {
+    // Timestamps render in the session time zone; pin it so servers in other zones compare equal.
+    await client.query(`SET TIME ZONE 'UTC'`);
+    for (const t of STATE_TABLES) {
+      const r = await client.query<{ row: string }>(`SELECT to_jsonb(t)::text AS "row" FROM "${t}" t ORDER BY 1`);
+      const h = createHash('sha256');
+      for (const { row } of r.rows) h.update(row).update('\n');
+      tables[t] = { count: r.rowCount ?? 0, sha256: h.digest('hex') };
+    }
+  } finally {
+    client.release();
   }
   const names: string[] = [];
   await walk(filesDir, filesDir, names);

@@ -57,13 +57,15 @@ const TEXTS = [
   '絵文字だけ 🐱🐈‍⬛👩‍👩‍👧',
 ];
 
-async function rootUser(deps: Deps): Promise<UserRow> {
+/** The existing root, or a new `admin` whose password the summary then reports. */
+async function rootUser(deps: Deps): Promise<{ user: UserRow; password: string | null }> {
   const meta = await getMeta(deps.pool);
   if (meta.rootUserId) {
     const u = await findUserById(deps.pool, meta.rootUserId);
-    if (u) return u;
+    if (u) return { user: u, password: null };
   }
-  return createLocalUser(deps, 'admin', secureRndstr(20));
+  const password = secureRndstr(20);
+  return { user: await createLocalUser(deps, 'admin', password), password };
 }
 
 async function ensureUser(deps: Deps, name: string): Promise<UserRow> {
@@ -73,7 +75,7 @@ async function ensureUser(deps: Deps, name: string): Promise<UserRow> {
 /** Runs the seed; idempotent for named fixtures, additive for bulk notes and files. */
 export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string, unknown>> {
   const { pool } = deps;
-  const root = await rootUser(deps);
+  const { user: root, password: createdRootPassword } = await rootUser(deps);
   const users: UserRow[] = [];
   for (let i = 1; i <= opts.users; i++) users.push(await ensureUser(deps, `user${i}`));
   const suspended = await ensureUser(deps, 'suspended_user');
@@ -166,7 +168,7 @@ export async function seed(deps: Deps, opts: SeedOptions): Promise<Record<string
     added: { users: opts.users, notes: noteCount, files: fileIds.length },
     counts: Object.fromEntries(counts.rows.map((r) => [r.t, r.c])),
     users: {
-      root: { id: root.id, username: root.username },
+      root: { id: root.id, username: root.username, ...(createdRootPassword ? { password: createdRootPassword } : {}) },
       suspended: { id: suspended.id, username: suspended.username },
       moderator: { id: moderator.id, username: moderator.username },
     },
