@@ -69,6 +69,10 @@ export async function* rechunk(source: AsyncIterable<Uint8Array | Buffer | strin
   let fill = 0;
   for await (const raw of source) {
     const chunk = typeof raw === 'string' ? new TextEncoder().encode(raw) : raw;
+    if (fill === 0 && chunk.length === size && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) {
+      yield new Uint8Array(chunk.buffer, 0, size); // already a whole, owned chunk: no copy
+      continue;
+    }
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(size - fill, chunk.length - off);

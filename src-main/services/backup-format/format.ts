@@ -6,7 +6,7 @@ export const FORMAT_NAME = 'ohitori-backup';
 export const FORMAT_VERSION = 1;
 
 /** Default plaintext bytes per part. Bounded so a part fits a private temp file and a worker's queue. */
-export const DEFAULT_PART_SIZE = 32 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 /** Hard upper bound a reader accepts (reliability §2.2: parts of at most 64 MiB). */
 export const MAX_PART_SIZE = 64 * 1024 * 1024;
 /** Input is fed to openpgp.js in chunks of this size (performance §1: 64 KiB chunks cost 1.6×). */

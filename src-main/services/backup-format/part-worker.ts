@@ -6,9 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
 import { classifyPartError, decryptPartToFile, encryptPartStream } from './part-crypto';
+import { GcHint } from './gc-hint';
 import type { FromMain, ToMain } from './worker-protocol';
 
-const OUT_WINDOW = 4 * 1024 * 1024;
+const OUT_WINDOW = 2 * 1024 * 1024;
 const port = parentPort;
 if (!port) throw new Error('part-worker must run in a worker thread');
 
@@ -23,6 +24,7 @@ interface JobState {
 }
 
 let job: JobState | undefined;
+const gcHint = new GcHint();
 const post = (m: ToMain, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
 port.on('message', (m: FromMain) => {
@@ -49,6 +51,7 @@ function inputStream(s: JobState): ReadableStream<Uint8Array> {
           const c = s.queue.shift();
           if (c) {
             post({ t: 'ack', id: s.id, bytes: c.length });
+            gcHint.add(c.length);
             return controller.enqueue(c);
           }
           if (s.ended) return controller.close();

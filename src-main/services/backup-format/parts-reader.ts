@@ -7,6 +7,7 @@ import { AppError, isAppError, throwIfAborted } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
 import { rechunk } from './chunk-queue';
 import { CHUNK_SIZE } from './format';
+import { GcHint } from './gc-hint';
 import type { BackupManifest, ManifestPart } from './manifest';
 import type { DecryptKeyBytes } from './part-crypto';
 import type { PartRunner } from './part-runner';
@@ -53,6 +54,7 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
   const tasks: Promise<string>[] = [];
   const total = manifest.parts.reduce((n, p) => n + p.plainSize, 0);
   let done = 0;
+  const gcHint = new GcHint();
   try {
     for (let i = 0; i < manifest.parts.length; i++) {
       for (let j = tasks.length; j < Math.min(manifest.parts.length, i + opts.runner.concurrency); j++) {
@@ -63,6 +65,7 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
       throwIfAborted(opts.signal);
       for await (const chunk of rechunk(createReadStream(file, { highWaterMark: CHUNK_SIZE }), CHUNK_SIZE)) {
         done += chunk.length;
+        gcHint.add(chunk.length);
         yield chunk;
         opts.onProgress?.({ step: 'steps.decrypt', bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 });
       }

@@ -4,6 +4,7 @@ import type { PrivateKey, PublicKey } from 'openpgp';
 import { AppError, throwIfAborted } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
 import { ChunkQueue, rechunk } from './chunk-queue';
+import { GcHint } from './gc-hint';
 import { CHUNK_SIZE, DEFAULT_PART_SIZE, MAX_PART_SIZE, partName } from './format';
 import type { ManifestPart } from './manifest';
 import type { EncryptKeyBytes } from './part-crypto';
@@ -24,7 +25,7 @@ export interface EncryptPartsOptions extends RunOptions {
   readonly signingKey: PrivateKey;
   readonly sink: PartSink;
   readonly runner: PartRunner;
-  /** Plaintext bytes per part (default 32 MiB, at most 64 MiB). */
+  /** Plaintext bytes per part (default 16 MiB, at most 64 MiB). */
   readonly partSize?: number;
 }
 
@@ -77,8 +78,10 @@ export async function encryptToParts(input: AsyncIterable<Uint8Array | Buffer>, 
   let current: ChunkQueue | undefined;
   let inPart = 0;
   let done = 0;
+  const gcHint = new GcHint();
   try {
     for await (const chunk of rechunk(input, CHUNK_SIZE)) {
+      gcHint.add(chunk.length);
       let off = 0;
       while (off < chunk.length) {
         throwIfAborted(opts.signal);
@@ -121,7 +124,7 @@ async function encryptOnePart(
   signal: AbortSignal,
 ): Promise<ManifestPart> {
   const name = partName(index);
-  const body = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  const body = new PassThrough({ highWaterMark: CHUNK_SIZE });
   const hash = createHash('sha256');
   let size = 0;
   let plainSize = 0;

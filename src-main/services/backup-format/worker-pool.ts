@@ -7,7 +7,7 @@ import type { DecryptKeyBytes, EncryptKeyBytes } from './part-crypto';
 import type { PartRunner } from './part-runner';
 import type { FromMain, ToMain } from './worker-protocol';
 
-const IN_WINDOW = 4 * 1024 * 1024;
+const IN_WINDOW = 2 * 1024 * 1024;
 
 /**
  * Where the worker code comes from. Tradeoff: `new Worker(new URL('./part-worker.mjs', import.meta.url))`
@@ -45,6 +45,15 @@ export function resolveWorkerSource(): Promise<WorkerSource> {
     return { kind: 'eval', code: out.outputFiles[0]!.text };
   })();
   return sourcePromise;
+}
+
+/**
+ * A small young generation makes each worker collect its short-lived 1 MiB chunk buffers often, so
+ * RSS stays flat instead of growing with V8's default semi-space sizing.
+ */
+function workerLimits(): { maxYoungGenerationSizeMb: number } {
+  const env = Number(process.env['OHITORI_WORKER_YOUNG_MB']);
+  return { maxYoungGenerationSizeMb: Number.isFinite(env) && env > 0 ? env : 8 };
 }
 
 /** Default worker count: both cores of the 2-core target box, at most 4. */
@@ -206,7 +215,8 @@ export class WorkerPartRunner implements PartRunner {
 
   private async spawn(): Promise<Slot> {
     const src = await resolveWorkerSource();
-    const worker = src.kind === 'file' ? new Worker(src.url) : new Worker(src.code, { eval: true });
+    const resourceLimits = workerLimits();
+    const worker = src.kind === 'file' ? new Worker(src.url, { resourceLimits }) : new Worker(src.code, { eval: true, resourceLimits });
     worker.unref();
     const slot: Slot = { worker };
     this.all.add(slot);

@@ -1,0 +1,49 @@
+// Runs a benchmark: `node scripts/bench.mjs <name> [args…]` (or `npm run bench -- <name>`).
+// Bundles test/bench/<name>.ts with esbuild — together with the backup-format worker entry, so the
+// bundle has the same layout as production (part-worker.mjs next to the main file) — into a
+// private temp dir, runs it with this Node (22 under npm), and removes the bundle afterwards.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const [name, ...args] = process.argv.slice(2);
+if (!name || !/^[a-z0-9-]+$/.test(name)) {
+  console.error('usage: node scripts/bench.mjs <name> [args…]   (runs test/bench/<name>.ts)');
+  process.exit(2);
+}
+const entry = join(root, 'test', 'bench', `${name}.ts`);
+if (!existsSync(entry)) {
+  console.error(`no such bench: ${entry}`);
+  process.exit(2);
+}
+const out = mkdtempSync(join(tmpdir(), 'ohitori-bench-'));
+const cleanup = () => rmSync(out, { recursive: true, force: true });
+try {
+  await build({
+    entryPoints: { [name]: entry, 'part-worker': join(root, 'src-main/services/backup-format/part-worker.ts') },
+    outdir: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
+    // CommonJS dependencies (tar-stream, streamx) call require() for Node built-ins.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+} catch (e) {
+  cleanup();
+  throw e;
+}
+const child = spawn(process.execPath, [join(out, `${name}.mjs`), ...args], { stdio: 'inherit', cwd: root });
+const forward = (sig) => child.kill(sig);
+process.on('SIGINT', forward);
+process.on('SIGTERM', forward);
+child.on('exit', (code, signal) => {
+  cleanup();
+  process.exit(code ?? (signal ? 1 : 0));
+});

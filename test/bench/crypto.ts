@@ -1,0 +1,177 @@
+/**
+ * Crypto bench (issue 4): our part encryptor/decryptor (worker pool, both cores) vs `gpg --encrypt`
+ * / `gpg --decrypt` on the same data in the same run, the AES-256-CFB anchor (openssl), and peak RSS
+ * of a full backup + restore round trip at two sizes (flat memory).
+ *
+ *   npm run bench -- crypto [--timing MiB] [--small MiB] [--large MiB] [--runs n] [--workers n]
+ *
+ * Defaults: timing 1024 MiB, runs 3 (A B alternating, median of per-pair ratios), small 256 MiB,
+ * large 4096 MiB. Ends with `bench: <name> <value> <unit>` lines. Ratios are anchor time / our
+ * time: above 1 means faster than the anchor.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { generateKey, readKey, readPrivateKey, type PublicKey } from 'openpgp';
+import { entriesFromDirectory } from '../../src-main/services/backup-format/archive';
+import { readBackupManifest, restoreToDirectory } from '../../src-main/services/backup-format/backup-reader';
+import { writeBackup, type BackupSink } from '../../src-main/services/backup-format/backup-writer';
+import { MANIFEST_NAME } from '../../src-main/services/backup-format/format';
+import type { BackupManifest, ManifestPart } from '../../src-main/services/backup-format/manifest';
+import { encryptToParts } from '../../src-main/services/backup-format/parts-writer';
+import { openVerifiedPayload, type PartSource } from '../../src-main/services/backup-format/parts-reader';
+import { WorkerPartRunner } from '../../src-main/services/backup-format/worker-pool';
+import { generateServerSigningKey } from '../../src-main/services/pgp/key-generate';
+import { MiB, benchLine, median, runProc, writeTestData } from './bench-util';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+
+const sink = (dir: string): BackupSink => ({
+  writePart: (name, body) => pipeline(body, createWriteStream(join(dir, name))),
+  writeManifest: (name, bytes) => writeFile(join(dir, name), bytes),
+});
+const source = (dir: string): PartSource => ({ openPart: (name) => createReadStream(join(dir, name), { highWaterMark: MiB }) });
+
+async function child(mode: string, keysDir: string, a: string, b: string, workers: number): Promise<void> {
+  const t0 = performance.now();
+  const desktop = await readPrivateKey({ armoredKey: await readFile(join(keysDir, 'desktop.asc'), 'utf8') });
+  const signing = await readPrivateKey({ armoredKey: await readFile(join(keysDir, 'signing.asc'), 'utf8') });
+  const runner = new WorkerPartRunner(workers);
+  try {
+    if (mode === 'encrypt') {
+      const parts = await encryptToParts(createReadStream(a, { highWaterMark: MiB }), { recipients: [desktop.toPublic()], signingKey: signing, sink: sink(b), runner });
+      await writeFile(join(b, 'parts.json'), JSON.stringify(parts));
+    } else if (mode === 'decrypt') {
+      const parts = JSON.parse(await readFile(join(a, 'parts.json'), 'utf8')) as ManifestPart[];
+      const m = { recipients: [desktop.getFingerprint().toUpperCase()], parts } as BackupManifest;
+      await pipeline(openVerifiedPayload(m, source(a), { decryptionKey: desktop, verificationKey: signing.toPublic(), runner }), createWriteStream(b));
+    } else if (mode === 'backup') {
+      await writeBackup({ serverId: 'bench', sequence: 1, versions: {}, entries: entriesFromDirectory(a, 'data'), recipients: [desktop.toPublic()], signingKey: signing, sink: sink(b), runner });
+    } else if (mode === 'restore') {
+      const m = await readBackupManifest(new Uint8Array(await readFile(join(a, MANIFEST_NAME))), signing.toPublic());
+      await restoreToDirectory(m, source(a), b, { decryptionKey: desktop, verificationKey: signing.toPublic(), runner });
+    } else throw new Error(`unknown child mode ${mode}`);
+  } finally {
+    await runner.close();
+  }
+  console.log(JSON.stringify({ ms: performance.now() - t0, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+async function ours(mode: string, keysDir: string, a: string, b: string, workers: number): Promise<{ wallMs: number; maxRssMiB: number }> {
+  const r = await runProc(process.execPath, [process.argv[1]!, '--child', mode, keysDir, a, b, String(workers)]);
+  const line = r.stdout.trim().split('\n').at(-1)!;
+  return { wallMs: r.wallMs, maxRssMiB: (JSON.parse(line) as { maxRssMiB: number }).maxRssMiB };
+}
+
+async function main(): Promise<void> {
+  if (argv[0] === '--child') return child(argv[1]!, argv[2]!, argv[3]!, argv[4]!, Number(argv[5]));
+  const timingMiB = opt('timing', 1024);
+  const smallMiB = opt('small', 256);
+  const largeMiB = opt('large', 4096);
+  const runs = opt('runs', 3);
+  const workers = opt('workers', 2);
+  const dir = await mkdtemp(join(tmpdir(), 'ohitori-bench-crypto-'));
+  const home = join(dir, 'gnupg');
+  await mkdir(home, { mode: 0o700 });
+  const gpg = (args: string[]) => runProc('gpg', ['--homedir', home, '--batch', '--yes', '--no-tty', ...args], { timed: true });
+  try {
+    // keys: the desktop key (unprotected here: unlocking is not what we measure) and the server signing key
+    const d = await generateKey({ userIDs: [{ name: 'Bench desktop' }], format: 'object' });
+    const s = await generateServerSigningKey({ serverId: 'bench' });
+    await writeFile(join(dir, 'desktop.asc'), d.privateKey.armor());
+    await writeFile(join(dir, 'signing.asc'), s.armoredPrivate);
+    await writeFile(join(home, 'desktop.asc'), d.privateKey.armor());
+    await gpg(['--import', join(home, 'desktop.asc')]);
+    const fp = d.privateKey.getFingerprint().toUpperCase();
+    void ((await readKey({ armoredKey: d.publicKey.armor() })) as PublicKey);
+
+    console.log(`data: timing ${timingMiB} MiB, memory ${smallMiB} and ${largeMiB} MiB; ${runs} alternating runs; ${workers} workers`);
+    const input = join(dir, 'timing.bin');
+    await writeTestData(input, timingMiB * MiB, 1);
+
+    // encrypt: ours vs gpg, alternating
+    const enc: { ours: number; gpg: number; ratio: number }[] = [];
+    const partsDir = join(dir, 'parts');
+    for (let i = 0; i < runs; i++) {
+      await rm(partsDir, { recursive: true, force: true });
+      await mkdir(partsDir);
+      const a = await ours('encrypt', dir, input, partsDir, workers);
+      const g = await gpg(['--trust-model', 'always', '--compress-algo', 'none', '-r', fp, '-e', '-o', join(dir, 'gpg.pgp'), input]);
+      enc.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs });
+      console.log(`encrypt run ${i + 1}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s (peak ${g.peakMiB?.toFixed(0)} MiB)`);
+    }
+    // decrypt: ours (verified, via private temp files) vs gpg -d, alternating
+    const dec: { ours: number; gpg: number; ratio: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      const a = await ours('decrypt', dir, partsDir, join(dir, 'ours.out'), workers);
+      const g = await gpg(['-d', '-o', join(dir, 'gpg.out'), join(dir, 'gpg.pgp')]);
+      dec.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs });
+      console.log(`decrypt run ${i + 1}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s`);
+    }
+    await runProc('cmp', [input, join(dir, 'ours.out')]);
+    await runProc('cmp', [input, join(dir, 'gpg.out')]);
+    await rm(join(dir, 'ours.out'));
+    await rm(join(dir, 'gpg.out'));
+    await rm(join(dir, 'gpg.pgp'));
+
+    // physical anchor: AES-256-CFB in openssl, file to file, and its in-memory speed
+    const key = ['-K', '11'.repeat(32), '-iv', '22'.repeat(16)];
+    const osslEnc = median(await Promise.all([0].map(async () => (await runProc('openssl', ['enc', '-aes-256-cfb', ...key, '-in', input, '-out', join(dir, 'o.enc')])).wallMs)));
+    const osslDec = (await runProc('openssl', ['enc', '-d', '-aes-256-cfb', ...key, '-in', join(dir, 'o.enc'), '-out', join(dir, 'o.dec')])).wallMs;
+    await rm(join(dir, 'o.enc'));
+    await rm(join(dir, 'o.dec'));
+    const speed = await runProc('openssl', ['speed', '-evp', 'aes-256-cfb', '-bytes', String(MiB), '-seconds', '2']);
+    const speedK = Number(/aes-256-cfb\s+([\d.]+)k/i.exec(speed.stdout)?.[1] ?? NaN);
+
+    // memory: full backup (tar → zstd → encrypt) and restore (verify → unzstd → untar) at two sizes
+    const peaks: Record<string, { backup: number; restore: number }> = {};
+    for (const [label, size] of [['small', smallMiB], ['large', largeMiB]] as const) {
+      const src = join(dir, `src-${label}`);
+      const out = join(dir, `out-${label}`);
+      const back = join(dir, `restored-${label}`);
+      await mkdir(src);
+      await mkdir(out);
+      await mkdir(back);
+      await writeTestData(join(src, 'blob.bin'), size * MiB, 2);
+      const b = await ours('backup', dir, src, out, workers);
+      const r = await ours('restore', dir, out, back, workers);
+      await runProc('cmp', [join(src, 'blob.bin'), join(back, 'data', 'blob.bin')]);
+      peaks[label] = { backup: b.maxRssMiB, restore: r.maxRssMiB };
+      console.log(`round trip ${size} MiB: backup ${(b.wallMs / 1000).toFixed(1)} s peak ${b.maxRssMiB.toFixed(0)} MiB; restore ${(r.wallMs / 1000).toFixed(1)} s peak ${r.maxRssMiB.toFixed(0)} MiB; cmp OK`);
+      await rm(src, { recursive: true });
+      await rm(out, { recursive: true });
+      await rm(back, { recursive: true });
+    }
+
+    const encOurs = median(enc.map((e) => e.ours));
+    const decOurs = median(dec.map((e) => e.ours));
+    const mibs = (ms: number) => timingMiB / (ms / 1000);
+    const small = Math.max(peaks['small']!.backup, peaks['small']!.restore);
+    const large = Math.max(peaks['large']!.backup, peaks['large']!.restore);
+    console.log('');
+    benchLine('encrypt_ours', mibs(encOurs), 'MiB/s');
+    benchLine('encrypt_gpg', mibs(median(enc.map((e) => e.gpg))), 'MiB/s');
+    benchLine('encrypt_vs_gpg', median(enc.map((e) => e.ratio)), 'x');
+    benchLine('decrypt_ours', mibs(decOurs), 'MiB/s');
+    benchLine('decrypt_gpg', mibs(median(dec.map((e) => e.gpg))), 'MiB/s');
+    benchLine('decrypt_vs_gpg', median(dec.map((e) => e.ratio)), 'x');
+    benchLine('openssl_enc_aes256cfb', mibs(osslEnc), 'MiB/s');
+    benchLine('openssl_speed_aes256cfb', (speedK * 1000) / MiB, 'MiB/s');
+    benchLine('encrypt_vs_openssl', osslEnc / encOurs, 'x');
+    benchLine('decrypt_vs_openssl', osslDec / decOurs, 'x');
+    benchLine('peak_rss_small', Math.round(small), 'MiB');
+    benchLine('peak_rss_large', Math.round(large), 'MiB');
+    benchLine('peak_rss_growth', large / small, 'x');
+  } finally {
+    await runProc('gpgconf', ['--homedir', home, '--kill', 'all']).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
