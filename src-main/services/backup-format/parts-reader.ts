@@ -57,7 +57,9 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
   const gcHint = new GcHint();
   try {
     for (let i = 0; i < manifest.parts.length; i++) {
-      for (let j = tasks.length; j < Math.min(manifest.parts.length, i + opts.runner.concurrency); j++) {
+      // Keep every worker busy while part i is being consumed: parts i+1 … i+concurrency run meanwhile
+      // (at most concurrency+1 verified-or-in-progress temp files exist at once).
+      for (let j = tasks.length; j < Math.min(manifest.parts.length, i + 1 + opts.runner.concurrency); j++) {
         tasks[j] = decryptOne(manifest.parts[j]!, j, source, keys, tmp, opts.runner, inner.signal);
         tasks[j]!.catch(() => undefined);
       }
