@@ -62,10 +62,9 @@ export async function buildDoubleImage(lab: LabEnv, server: LabServerName): Prom
 /** One stack on one lab server. */
 export class DoubleStack {
   readonly project = `ohdbl${randomBytes(3).toString('hex')}`;
-  readonly port = randomInt(20000, 30000);
+  port = randomInt(20000, 30000);
   readonly serverDir: string;
   readonly hostDir: string;
-  readonly url: string;
   readonly env: NodeJS.ProcessEnv;
 
   constructor(
@@ -76,8 +75,12 @@ export class DoubleStack {
   ) {
     this.serverDir = `/var/tmp/${this.project}`;
     this.hostDir = join(lab.servers[server].root, this.serverDir);
-    this.url = `http://${lab.servers[server].ip}:${this.port}`;
     this.env = { DOCKER_HOST: lab.servers[server].dockerHost };
+  }
+
+  /** Where the double answers, on the server's lab address. */
+  get url(): string {
+    return `http://${this.lab.servers[this.server].ip}:${this.port}`;
   }
 
   private composeYml(): string {
@@ -125,9 +128,17 @@ export class DoubleStack {
     // The app's setup chowns ./files to the image's UID 991; filesOwner 0 leaves it root's.
     const owner = this.opts.filesOwner ?? 991;
     await chown(join(this.hostDir, 'files'), owner, owner);
-    await writeFile(join(this.hostDir, 'compose.yml'), this.composeYml());
     await writeFile(join(this.hostDir, '.config/default.yml'), this.configYml());
-    await must(this.compose(['up', '-d']), `compose up (${this.server})`);
+    // Another test may hold the random port: pick a new one and try again.
+    for (let attempt = 1; ; attempt++) {
+      await writeFile(join(this.hostDir, 'compose.yml'), this.composeYml());
+      const r = await this.compose(['up', '-d']);
+      if (r.code === 0) break;
+      if (attempt >= 3 || !/already (allocated|in use)/.test(r.stderr))
+        throw new Error(`compose up (${this.server}) failed: ${r.stderr.slice(-2000)}`);
+      await this.compose(['down', '-t', '1']);
+      this.port = randomInt(20000, 30000);
+    }
     await this.waitHealthy();
   }
 
