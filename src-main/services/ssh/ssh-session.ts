@@ -1,4 +1,5 @@
-import { PassThrough, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { AppError } from '../../shared/errors';
 import type { HostKeyInfo } from './host-key-store';
