@@ -33,6 +33,7 @@ export function runInServer(
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+    child.stdin.on('error', () => {}); // EPIPE when the command exits without reading stdin
     child.stdin.end(opts.input ?? '');
   });
 }
