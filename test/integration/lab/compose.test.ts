@@ -39,6 +39,9 @@ describe('lab: docker compose over SSH on each server with each spelling', () =>
       expect(lines).toHaveLength(3);
       for (const svc of ['web', 'db', 'redis']) expect(lines.some((l) => l.includes(`_${svc}_`) || l.includes(`-${svc}-`))).toBe(true);
       expect(ps).toMatch(/healthy/);
+      // `pull` goes to the lab's registry mirror (Docker Hub is unreachable): works offline.
+      const pull = await sshExec(c.client, stack.compose('pull'));
+      expect(pull.code, pull.stderr.toString()).toBe(0);
     } finally {
       await stack.down();
     }
