@@ -22,15 +22,29 @@ function getGc(): GcFn | null {
   return gcFn;
 }
 
-/** Counts bytes and runs a minor GC every `every` bytes. */
+/**
+ * Counts bytes; runs a minor GC every `minorEvery` bytes and a major one every `majorEvery` bytes
+ * (chunks that waited in a queue long enough to be promoted only go away in a major GC; with the
+ * few-MiB heaps here a major GC costs a few ms).
+ */
 export class GcHint {
-  private since = 0;
-  constructor(private readonly every: number = 8 * 1024 * 1024) {}
+  private sinceMinor = 0;
+  private sinceMajor = 0;
+  constructor(
+    private readonly minorEvery: number = 8 * 1024 * 1024,
+    private readonly majorEvery: number = 32 * 1024 * 1024,
+  ) {}
 
   add(bytes: number): void {
-    this.since += bytes;
-    if (this.since < this.every) return;
-    this.since = 0;
-    getGc()?.({ type: 'minor', execution: 'sync' });
+    this.sinceMinor += bytes;
+    this.sinceMajor += bytes;
+    if (this.sinceMajor >= this.majorEvery) {
+      this.sinceMajor = 0;
+      this.sinceMinor = 0;
+      getGc()?.({ type: 'major', execution: 'sync' });
+    } else if (this.sinceMinor >= this.minorEvery) {
+      this.sinceMinor = 0;
+      getGc()?.({ type: 'minor', execution: 'sync' });
+    }
   }
 }

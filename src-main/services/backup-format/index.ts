@@ -10,6 +10,6 @@ export { packArchive, unpackArchive, extractToDirectory, entriesFromDirectory, b
 export { signManifest, verifyManifest } from './manifest-signing';
 export { manifestSchema, canonicalJson, parseManifestJson, type BackupManifest, type ManifestPart } from './manifest';
 export { detectReplays, manifestKey, type ListedManifest, type ReplayFlag, type ReplayReason } from './replay';
-export { InlinePartRunner, type PartRunner } from './part-runner';
-export { WorkerPartRunner, defaultWorkerCount } from './worker-pool';
+export { CompositePartRunner, InlinePartRunner, type PartRunner } from './part-runner';
+export { WorkerPartRunner, createPartRunner, defaultWorkerCount } from './worker-pool';
 export * from './format';

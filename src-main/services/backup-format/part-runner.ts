@@ -63,3 +63,49 @@ export class InlinePartRunner implements PartRunner {
 
   async close(): Promise<void> {}
 }
+
+/**
+ * Spreads jobs over several runners, each used up to its own concurrency; e.g. one inline slot
+ * plus one worker uses two cores with one V8 isolate fewer than two workers (less memory).
+ */
+export class CompositePartRunner implements PartRunner {
+  readonly concurrency: number;
+  private readonly busy: number[];
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly runners: readonly PartRunner[]) {
+    this.concurrency = runners.reduce((n, r) => n + r.concurrency, 0);
+    this.busy = runners.map(() => 0);
+  }
+
+  encrypt(keys: EncryptKeyBytes, input: AsyncIterable<Uint8Array>, write: (chunk: Uint8Array) => Promise<void>, signal?: AbortSignal): Promise<void> {
+    return this.with((r) => r.encrypt(keys, input, write, signal));
+  }
+
+  decrypt(keys: DecryptKeyBytes, input: AsyncIterable<Uint8Array>, outPath: string, signal?: AbortSignal): Promise<{ plainSize: number }> {
+    return this.with((r) => r.decrypt(keys, input, outPath, signal));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.close()));
+  }
+
+  private async with<T>(fn: (r: PartRunner) => Promise<T>): Promise<T> {
+    for (;;) {
+      // prefer the last runners (workers) so the calling thread stays free when it can
+      for (let i = this.runners.length - 1; i >= 0; i--) {
+        const r = this.runners[i]!;
+        if (this.busy[i]! < r.concurrency) {
+          this.busy[i]!++;
+          try {
+            return await fn(r);
+          } finally {
+            this.busy[i]!--;
+            this.waiting.shift()?.();
+          }
+        }
+      }
+      await new Promise<void>((res) => this.waiting.push(res));
+    }
+  }
+}

@@ -6,7 +6,7 @@ import { readBackupManifest, restoreToDirectory, verifyBackup } from '../../../s
 import { writeBackup } from '../../../src-main/services/backup-format/backup-writer';
 import { MANIFEST_NAME } from '../../../src-main/services/backup-format/format';
 import { InlinePartRunner, type PartRunner } from '../../../src-main/services/backup-format/part-runner';
-import { WorkerPartRunner } from '../../../src-main/services/backup-format/worker-pool';
+import { WorkerPartRunner, createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
 import { fileSink, fileSource, makeKeys, readBytes, tempDir, testData, type TestKeys } from './fixtures';
 
 let keys: TestKeys;
@@ -14,6 +14,7 @@ let work: { path: string; remove: () => Promise<void> };
 const runners: [string, () => PartRunner][] = [
   ['inline', () => new InlinePartRunner()],
   ['workers', () => new WorkerPartRunner(2)],
+  ['default (inline + worker)', () => createPartRunner({ workers: 1 })],
 ];
 
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { canonicalJson, type BackupManifest } from '../../../src-main/services/b
 import { signManifest, verifyManifest } from '../../../src-main/services/backup-format/manifest-signing';
 import { InlinePartRunner, type PartRunner } from '../../../src-main/services/backup-format/part-runner';
 import { openVerifiedPayload } from '../../../src-main/services/backup-format/parts-reader';
-import { WorkerPartRunner } from '../../../src-main/services/backup-format/worker-pool';
+import { WorkerPartRunner, createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
 import { AppError } from '../../../src-main/shared/errors';
 import { fileSink, fileSource, makeKeys, prng, readBytes, tempDir, testData, type TestKeys } from './fixtures';
 
@@ -23,11 +23,13 @@ let manifest: BackupManifest;
 let payload: Buffer; // the verified compressed archive, for "released bytes are a prefix" checks
 const inline = new InlinePartRunner();
 let workers: PartRunner;
+let composite: PartRunner;
 
 beforeAll(async () => {
   keys = await makeKeys();
   work = await tempDir();
   workers = new WorkerPartRunner(2);
+  composite = createPartRunner({ workers: 1 });
   genuine = join(work.path, 'genuine');
   await mkdir(genuine);
   ({ manifest } = await writeBackup({
@@ -46,6 +48,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await workers.close();
+  await composite.close();
   await work.remove();
 });
 
@@ -102,7 +105,7 @@ describe('tampering (seeded random cases)', () => {
       expectRejected(e);
       return;
     }
-    const runner = i % 8 === 0 ? workers : inline;
+    const runner = i % 8 === 0 ? workers : i % 8 === 4 ? composite : inline;
     const { released, error } = await consume(dir, manifest, runner);
     expectRejected(error);
     // Nothing from the tampered part or later was released, and what was released is genuine.
@@ -162,7 +165,7 @@ describe('forgeries', () => {
     ['not-recipient', 'KEY_NOT_RECIPIENT'],
   ] as const)('a part %s is refused with %s and nothing released', async (mode, code) => {
     const { dir, m } = await forgedPart(mode);
-    for (const runner of [inline, workers]) {
+    for (const runner of [inline, workers, composite]) {
       const { released, error } = await consume(dir, m, runner);
       expectRejected(error, [code]);
       expect(released.length).toBe(0);
