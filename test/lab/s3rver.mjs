@@ -24,6 +24,10 @@ const server = new S3rver({
 });
 const { address, port } = await server.run();
 console.log(`s3rver listening on http://${address}:${port} (data in ${values.directory})`);
-const stop = () => server.close().then(() => process.exit(0), () => process.exit(1));
+const stop = () =>
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -27,7 +27,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || log "apt-get update reported errors (continuing: the Debian mirrors may still have worked)"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Never let a package start its system service (a host dockerd, sshd, caddy, registry on 0.0.0.0).
+  policy_tmp=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy_tmp=1
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+    [ "$policy_tmp" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    die "apt-get install failed"
+  }
+  [ "$policy_tmp" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 log "packages ok"
 

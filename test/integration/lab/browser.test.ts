@@ -38,7 +38,10 @@ describe('lab: Debian Chromium through playwright-core', () => {
       const page = await ctx.newPage();
       // Server b has no site for the restore domain yet: Caddy refuses the TLS handshake, which
       // still proves the name went to 10.231.0.3 (a DNS failure would say ERR_NAME_NOT_RESOLVED).
-      const err = await page.goto(`https://${env.restoreDomain}/`).then(() => null, (e: Error) => e);
+      const err = await page.goto(`https://${env.restoreDomain}/`).then(
+        () => null,
+        (e: Error) => e,
+      );
       if (err) expect(err.message).not.toMatch(/ERR_NAME_NOT_RESOLVED/);
     } finally {
       await ctx.close();

@@ -49,7 +49,9 @@ describe('lab: Caddy (tls internal) on each server in front of the stack', () =>
   });
 
   it('caddy validate and reload work over SSH (admin endpoint is on the server loopback)', async () => {
-    expect(await sshCheck(c.client, 'sudo -n caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile 2>&1')).toMatch(/Valid configuration/);
+    expect(await sshCheck(c.client, 'sudo -n caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile 2>&1')).toMatch(
+      /Valid configuration/,
+    );
     await sshCheck(c.client, 'sudo -n caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile');
     expect((await labFetch('a', '/healthz')).status).toBe(200);
   });

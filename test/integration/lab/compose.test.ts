@@ -34,7 +34,10 @@ describe('lab: docker compose over SSH on each server with each spelling', () =>
     const stack = new SmokeStack(env, server, c.client, { spelling, webPort: randomWebPort() });
     try {
       await stack.up();
-      const ps = await sshCheck(c.client, `docker ps --filter label=com.docker.compose.project=${stack.name} --format '{{.Names}} {{.Status}}'`);
+      const ps = await sshCheck(
+        c.client,
+        `docker ps --filter label=com.docker.compose.project=${stack.name} --format '{{.Names}} {{.Status}}'`,
+      );
       const lines = ps.trim().split('\n');
       expect(lines).toHaveLength(3);
       for (const svc of ['web', 'db', 'redis']) expect(lines.some((l) => l.includes(`_${svc}_`) || l.includes(`-${svc}-`))).toBe(true);

@@ -36,8 +36,18 @@ describe('lab: the internal compose network really isolates db and redis', () =>
   }
 
   it('a container only on external_network cannot reach db:5432 or redis:6379 (by name or address)', async () => {
-    const dbIp = (await sshCheck(c.client, `docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' ${await stack.containerId('db')}`)).trim();
-    const redisIp = (await sshCheck(c.client, `docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' ${await stack.containerId('redis')}`)).trim();
+    const dbIp = (
+      await sshCheck(
+        c.client,
+        `docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' ${await stack.containerId('db')}`,
+      )
+    ).trim();
+    const redisIp = (
+      await sshCheck(
+        c.client,
+        `docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' ${await stack.containerId('redis')}`,
+      )
+    ).trim();
     expect(dbIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const internal = `${stack.name}_internal_network`;
     const external = `${stack.name}_external_network`;

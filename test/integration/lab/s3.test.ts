@@ -90,7 +90,10 @@ describe('lab: s3rver object storage', () => {
     try {
       await sshCheck(c.client, `docker network create ${net} >/dev/null`);
       const js = `fetch(process.argv[1] + '/${bucket}/backups/2026/11/part-0001.pgp', { method: 'HEAD' }).then(r => console.log(r.status, r.headers.get('content-length')))`;
-      const out = await sshCheck(c.client, `docker run --rm --network ${net} node:22-bookworm-slim node -e "${js}" ${env.s3.endpoint} </dev/null`);
+      const out = await sshCheck(
+        c.client,
+        `docker run --rm --network ${net} node:22-bookworm-slim node -e "${js}" ${env.s3.endpoint} </dev/null`,
+      );
       expect(out.trim()).toBe(`200 ${12 * 1024 * 1024 + 123}`);
     } finally {
       await sshExec(c.client, `docker network rm ${net}`);

@@ -71,7 +71,12 @@ networks:
     const sftp = await sftpOf(this.ssh);
     try {
       await put(sftp, `${this.dir}/compose.yml`, this.composeYml);
-      await put(sftp, `${this.dir}/.config/docker.env`, `POSTGRES_PASSWORD=${this.dbPassword}\nPOSTGRES_USER=misskey\nPOSTGRES_DB=misskey\n`, 0o600);
+      await put(
+        sftp,
+        `${this.dir}/.config/docker.env`,
+        `POSTGRES_PASSWORD=${this.dbPassword}\nPOSTGRES_USER=misskey\nPOSTGRES_DB=misskey\n`,
+        0o600,
+      );
       await put(
         sftp,
         `${this.dir}/.config/default.yml`,

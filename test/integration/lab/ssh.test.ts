@@ -28,9 +28,11 @@ describe('lab: SSH to both servers', () => {
     await expect(labSsh(env, 'a', { fingerprint: wrong, stats })).rejects.toThrow(/verification failed/i);
     expect(stats.authCalls).toBe(0);
     // sshd saw the connection, and no authentication attempt on it
-    await waitFor('sshd to log the refused connection', async () =>
-      sshdLinesFor(env, 'a', stats.localPort).some((l) => /closed|reset|Connection from/.test(l)),
-    10_000);
+    await waitFor(
+      'sshd to log the refused connection',
+      async () => sshdLinesFor(env, 'a', stats.localPort).some((l) => /closed|reset|Connection from/.test(l)),
+      10_000,
+    );
     const lines = sshdLinesFor(env, 'a', stats.localPort);
     expect(lines.some((l) => /Connection from/.test(l))).toBe(true);
     expect(lines.filter((l) => AUTH_LINE.test(l))).toEqual([]);
@@ -44,10 +46,15 @@ describe('lab: SSH to both servers', () => {
     open.push(c);
     expect(stats.authCalls).toBeGreaterThan(0);
     // Positive control for the "no auth attempt" check above: this login is in the sshd log.
-    await waitFor('sshd to log the accepted key', async () =>
-      sshdLinesFor(env, server, stats.localPort).some((l) => /Accepted publickey for ohadmin/.test(l)),
-    10_000);
-    const r = await sshExec(c.client, 'printf "%s|%s" "$(id -un)" "$(hostname -I 2>/dev/null || true)"; echo out-ok; echo err-ok >&2; exit 7');
+    await waitFor(
+      'sshd to log the accepted key',
+      async () => sshdLinesFor(env, server, stats.localPort).some((l) => /Accepted publickey for ohadmin/.test(l)),
+      10_000,
+    );
+    const r = await sshExec(
+      c.client,
+      'printf "%s|%s" "$(id -un)" "$(hostname -I 2>/dev/null || true)"; echo out-ok; echo err-ok >&2; exit 7',
+    );
     expect(r.code).toBe(7);
     expect(r.stdout.toString()).toContain(`${env.admin.user}|`);
     expect(r.stdout.toString()).toContain('out-ok');
@@ -92,9 +99,11 @@ describe('lab: SSH to both servers', () => {
     const stats = { authCalls: 0, localPort: 0 };
     const c = await labSsh(env, 'a', { user: 'pass', stats });
     open.push(c);
-    await waitFor('sshd to log the accepted password', async () =>
-      sshdLinesFor(env, 'a', stats.localPort).some((l) => /Accepted password for ohpass/.test(l)),
-    10_000);
+    await waitFor(
+      'sshd to log the accepted password',
+      async () => sshdLinesFor(env, 'a', stats.localPort).some((l) => /Accepted password for ohpass/.test(l)),
+      10_000,
+    );
     const noPw = await sshExec(c.client, 'sudo -n true');
     expect(noPw.code).not.toBe(0);
     expect(noPw.stderr.toString()).toMatch(/password is required/);
@@ -106,8 +115,8 @@ describe('lab: SSH to both servers', () => {
     expect(direct.stderr.toString()).toMatch(/permission denied/i);
     expect((await sshExec(c.client, "sudo -S -p '' docker ps -q", `${env.pass.password}\n`)).code).toBe(0);
     // The password user cannot log in with the admin's key, and the admin has no password login.
-    await expect(
-      labSsh({ ...env, pass: { ...env.pass, password: 'wrong-password' } }, 'a', { user: 'pass' }),
-    ).rejects.toThrow(/authentication methods failed/i);
+    await expect(labSsh({ ...env, pass: { ...env.pass, password: 'wrong-password' } }, 'a', { user: 'pass' })).rejects.toThrow(
+      /authentication methods failed/i,
+    );
   });
 });

@@ -142,7 +142,12 @@ describe('fault proxy', () => {
   it('listens on a fixed port when asked and reports it', async () => {
     const p2 = await startFaultProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: echo.port });
     expect(p2.port).toBeGreaterThan(0);
-    const fixed = await startFaultProxy({ listenHost: '127.0.0.1', listenPort: p2.port + 1, targetHost: '127.0.0.1', targetPort: echo.port }).catch(() => null);
+    const fixed = await startFaultProxy({
+      listenHost: '127.0.0.1',
+      listenPort: p2.port + 1,
+      targetHost: '127.0.0.1',
+      targetPort: echo.port,
+    }).catch(() => null);
     if (fixed) {
       expect(fixed.port).toBe(p2.port + 1);
       await fixed.close();
