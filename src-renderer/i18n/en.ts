@@ -222,6 +222,14 @@ export const en = {
     MISSKEY_PERMISSION_DENIED: 'The token lacks a permission this needs.',
     MISSKEY_ALREADY_SET_UP: 'This instance already has an administrator.',
     MISSKEY_API_ERROR: 'The instance refused the request.',
+    MISSKEY_AUTH_FAILED: 'The instance did not accept the token. Connect again with a new token.',
+    MISSKEY_NOT_CONNECTED: 'This server is not connected yet: create the first administrator or paste a token.',
+    MISSKEY_SETUP_PASSWORD_WRONG: 'The setup password is not right.',
+    MISSKEY_CHANGED_ELSEWHERE: 'The list was changed elsewhere since you loaded it. Nothing was written; check the new list and try again.',
+    MISSKEY_PROTECTED_USER: 'This account cannot be suspended (an administrator, a moderator or a system account).',
+    MISSKEY_ALREADY_EXISTS: 'It is already there.',
+    MISSKEY_NATIVE_TOKEN_REQUIRED: 'This needs the administrator’s own token (from creating the first administrator), not an app token.',
+    MISSKEY_VERSION_TOO_OLD: 'The instance runs a Misskey version too old for this.',
   },
 } as const;
 

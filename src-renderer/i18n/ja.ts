@@ -224,5 +224,13 @@ export const ja: Messages = {
     MISSKEY_PERMISSION_DENIED: 'トークンに必要な権限がありません。',
     MISSKEY_ALREADY_SET_UP: 'このインスタンスには既に管理者がいます。',
     MISSKEY_API_ERROR: 'インスタンスが要求を拒否しました。',
+    MISSKEY_AUTH_FAILED: 'インスタンスがトークンを受け付けませんでした。新しいトークンで接続し直してください。',
+    MISSKEY_NOT_CONNECTED: 'このサーバーにはまだ接続していません。最初の管理者を作るか、トークンを貼り付けてください。',
+    MISSKEY_SETUP_PASSWORD_WRONG: 'セットアップパスワードが違います。',
+    MISSKEY_CHANGED_ELSEWHERE: '読み込んだ後に別の場所でリストが変更されました。何も書き込んでいません。新しいリストを確認してからやり直してください。',
+    MISSKEY_PROTECTED_USER: 'このアカウントは凍結できません（管理者・モデレーター・システムアカウント）。',
+    MISSKEY_ALREADY_EXISTS: 'すでに登録されています。',
+    MISSKEY_NATIVE_TOKEN_REQUIRED: 'アプリのトークンではなく、管理者本人のトークン（最初の管理者を作ったときのもの）が必要です。',
+    MISSKEY_VERSION_TOO_OLD: 'インスタンスの Misskey のバージョンが古く、この操作に対応していません。',
   },
 };
