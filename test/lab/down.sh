@@ -5,6 +5,8 @@
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 [ "$(id -u)" = 0 ] || die "run as root"
+# The cache dir the running lab was brought up with (OHITORI_LAB_CACHE may differ in this shell).
+[ -s "$STATE/cache-dir" ] && CACHE_DIR=$(cat "$STATE/cache-dir")
 
 if [ -d "$CACHE_DIR" ]; then
   exec 9<"$CACHE_DIR"

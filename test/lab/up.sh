@@ -44,6 +44,7 @@ log "packages ok"
 # 2. directories, runtime dir with private propagation (needed for persistent mount namespaces)
 mkdir -p "$STATE" "$LOGDIR" "$RUNDIR" "$LAB_DIR/state" "$STATE/ssh"
 chmod 755 "$STATE"
+echo "$CACHE_DIR" >"$STATE/cache-dir" # down.sh finds the ledger and created-paths list through this
 if ! mountpoint -q "$RUNDIR"; then
   mount --bind "$RUNDIR" "$RUNDIR"
   mount --make-private "$RUNDIR"
@@ -310,7 +311,7 @@ WEB_TAGS=(misskey/misskey:2026.5.4 misskey/misskey:latest)
 reg_ref() { local repo=${1%%:*}; [[ $repo == */* ]] || repo=library/$repo; echo "$REG/$repo:${1#*:}"; }
 reg_has() { # image present in the registry mirror?
   local repo=${1%%:*}; [[ $repo == */* ]] || repo=library/$repo
-  curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/$repo/manifests/${1#*:}"
+  curl -fs -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/$repo/manifests/${1#*:}"
 }
 have_images() { dk "$1" image inspect "${BASE_IMAGES[@]}" >/dev/null 2>&1; }
 push_images() { # server image... — sequential, so the shared base layer is compressed once
