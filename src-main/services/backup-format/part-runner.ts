@@ -25,6 +25,9 @@ export function iterableToWeb(input: AsyncIterable<Uint8Array>, signal?: AbortSi
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        // openpgp.js runs on promise (microtask) chains; yield one macrotask turn per chunk so that
+        // worker messages and I/O callbacks are served while this thread encrypts or decrypts.
+        await new Promise<void>((r) => setImmediate(r));
         if (signal?.aborted) return controller.error(new Error('Cancelled (aborted)'));
         const r = await it.next();
         if (r.done) controller.close();

@@ -174,7 +174,7 @@ export class WorkerPartRunner implements PartRunner {
       await pump;
       return r;
     } catch (e) {
-      await pump;
+      // Do not wait for the pump: it may sit on a stalled source; it stops at its next chunk.
       throw signal?.aborted ? new AppError('CANCELLED', 'Cancelled') : (failure ?? e);
     } finally {
       signal?.removeEventListener('abort', onAbort);
