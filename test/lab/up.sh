@@ -146,9 +146,12 @@ for s in "${SERVERS[@]}"; do
     mkdir_marked "$p"
     if [ ! -d "$root$p" ]; then
       mkdir -p "$root$p"
+      if printf '%s\n' "${SEEDED_PATHS[@]}" | grep -qxF "$p"; then
+        cp -a "$p/." "$root$p/" 2>/dev/null || true
+        chmod --reference="$p" "$root$p"
+      fi
       case "$p" in
         /tmp | /var/tmp) chmod 1777 "$root$p" ;;
-        /etc/systemd/system) cp -a /etc/systemd/system/. "$root$p/" 2>/dev/null || true ;;
         /home/*)
           u=${p#/home/}
           cp -a /etc/skel/. "$root$p/"

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabEnv, LAB_SERVER_NAMES, type LabEnv } from '../../lab/env';
 import { labSsh, sftpOf, sshCheck, sshExec, uniqueName, waitFor, type LabSsh } from './lab-ssh';
@@ -84,7 +84,7 @@ describe('lab: SSH to both servers', () => {
     sftp.end();
   });
 
-  it('each server has its own /tmp, /var/servers and home (private mount namespaces)', async () => {
+  it('each server has its own /tmp, /var/servers, home and /etc/{apt,ssh,docker} (private mount namespaces)', async () => {
     const a = await labSsh(env, 'a');
     const b = await labSsh(env, 'b');
     open.push(a, b);
@@ -92,6 +92,13 @@ describe('lab: SSH to both servers', () => {
     await sshCheck(a.client, `echo a > /tmp/${name} && echo a > ~/${name} && sudo -n mkdir -p /var/servers/${name}`);
     expect((await sshExec(b.client, `test -e /tmp/${name} || test -e ~/${name} || test -e /var/servers/${name}`)).code).toBe(1);
     expect(readFileSync(`${env.servers.a.root}/tmp/${name}`, 'utf8')).toBe('a\n');
+    // root-owned config the app might touch (apt sources, sshd_config, daemon.json) is per server too
+    for (const dir of ['/etc/apt/sources.list.d', '/etc/ssh', '/etc/docker']) {
+      await sshCheck(a.client, `sudo -n touch ${dir}/${name}`);
+      expect(existsSync(`${dir}/${name}`), `${dir}/${name} leaked to the host`).toBe(false);
+      expect((await sshExec(b.client, `test -e ${dir}/${name}`)).code).toBe(1);
+      await sshCheck(a.client, `sudo -n rm ${dir}/${name}`);
+    }
     await sshCheck(a.client, `rm -f /tmp/${name} ~/${name} && sudo -n rmdir /var/servers/${name}`);
   });
 

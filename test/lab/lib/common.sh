@@ -29,8 +29,12 @@ SUDOERS_FILES=(/etc/sudoers.d/90-ohlab-ohadmin /etc/sudoers.d/90-ohlab-ohpass)
 # Fixed server paths the app writes; each server gets its own directory bound over each of them
 # inside its private mount namespace. /tmp and the lab users' homes are per server too, because a
 # real "fresh server" would not see files the app staged on the home server.
+# /etc/ssh, /etc/apt, /etc/docker, /etc/cron.d and /var/spool/cron are per server too (seeded with a
+# copy of the host's), so app code that hardens sshd_config, adds an apt source, edits daemon.json
+# or installs a crontab changes that server only, never the host.
 SERVER_PATHS=(/var/servers /etc/ohitori /etc/caddy /var/lib/caddy /etc/systemd/system /tmp /var/tmp
-  "/home/$ADMIN_USER" "/home/$PASS_USER")
+  "/home/$ADMIN_USER" "/home/$PASS_USER" /etc/ssh /etc/apt /etc/docker /etc/cron.d /var/spool/cron)
+SEEDED_PATHS=(/etc/systemd/system /etc/ssh /etc/apt /etc/docker /etc/cron.d /var/spool/cron)
 CLI_PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 COMPOSE_V1=/usr/bin/docker-compose
 
