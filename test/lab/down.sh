@@ -89,8 +89,15 @@ if [ -s "$CREATED" ]; then
   tac "$CREATED" | while read -r p; do
     if [ "$p" = /run/docker.sock ]; then
       [ -f "$p" ] && [ ! -s "$p" ] && rm -f "$p"
-    elif [ -d "$p" ]; then
-      rmdir "$p" 2>/dev/null || warn "$p is not empty; left in place"
+      continue
+    fi
+    # `ip netns add` bind-mounts /run/netns onto itself; undo that only when no netns is left in it.
+    if [ "$p" = /run/netns ] && [ -d "$p" ] && [ -z "$(ls -A "$p")" ]; then
+      while mountpoint -q "$p"; do umount "$p" || break; done
+    fi
+    if [ -d "$p" ]; then
+      find "$p" -depth -type d -empty -delete 2>/dev/null # empty dirs only, never files
+      [ -e "$p" ] && warn "$p (created by the lab) is not empty; left in place: $(find "$p" -mindepth 1 | head -3 | tr '\n' ' ')"
     fi
   done
   mv "$CREATED" "$CACHE_DIR/created-paths.removed"
