@@ -15,6 +15,7 @@ for u in "${LAB_USERS[@]}"; do
   getent group "$u" >/dev/null 2>&1 && bad "group $u exists"
   [ -e "/home/$u" ] && bad "/home/$u exists"
   [ -e "/run/sudo/ts/$u" ] && bad "/run/sudo/ts/$u exists"
+  grep -qs "^$u:" /etc/subuid /etc/subgid && bad "subordinate id range for $u left in /etc/subuid or /etc/subgid"
 done
 for f in "${SUDOERS_FILES[@]}"; do [ -e "$f" ] && bad "sudoers file $f exists"; done
 # processes: pid files, the ledger of started pids (pid + start time), and the lab's env tag

@@ -81,6 +81,7 @@ for u in "${LAB_USERS[@]}"; do
   if id "$u" >/dev/null 2>&1; then userdel -r "$u" >/dev/null 2>&1 || userdel -rf "$u" >/dev/null 2>&1 || warn "userdel $u failed"; fi
   rm -rf "/run/sudo/ts/$u" "/var/lib/sudo/lectured/$u" "/var/spool/cron/crontabs/$u"
   getent group "$u" >/dev/null 2>&1 && groupdel "$u" 2>/dev/null
+  for f in /etc/subuid /etc/subgid; do [ -f "$f" ] && grep -q "^$u:" "$f" && sed -i "/^$u:/d" "$f"; done
 done
 rm -f "${SUDOERS_FILES[@]}"
 

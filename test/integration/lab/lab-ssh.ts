@@ -30,13 +30,20 @@ export type LabUser = 'admin' | 'pass';
 export async function labSsh(
   env: LabEnv,
   server: LabServerName,
-  opts: { user?: LabUser; fingerprint?: string; stats?: { authCalls: number; localPort: number } } = {},
+  opts: {
+    user?: LabUser;
+    fingerprint?: string;
+    stats?: { authCalls: number; localPort: number };
+    /** Connect here instead (e.g. a fault proxy in front of the server's sshd). */
+    via?: { host: string; port: number };
+    keepaliveInterval?: number;
+  } = {},
 ): Promise<LabSsh> {
   const s = env.servers[server];
   const expected = opts.fingerprint ?? s.hostKeyFingerprint;
   const user = opts.user ?? 'admin';
   const stats = opts.stats ?? { authCalls: 0, localPort: 0 };
-  const sock: Socket = netConnect({ host: s.ip, port: s.sshPort });
+  const sock: Socket = netConnect(opts.via ?? { host: s.ip, port: s.sshPort });
   await new Promise<void>((res, rej) => {
     sock.once('connect', () => res());
     sock.once('error', rej);
@@ -55,6 +62,8 @@ export async function labSsh(
       sock,
       username: user === 'admin' ? env.admin.user : env.pass.user,
       readyTimeout: 20_000,
+      keepaliveInterval: opts.keepaliveInterval ?? 0,
+      keepaliveCountMax: 2,
       hostVerifier: (key: Buffer) => sshFingerprint(key) === expected,
       authHandler: (_left, _partial, next) => {
         stats.authCalls++;
