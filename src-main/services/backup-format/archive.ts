@@ -120,27 +120,21 @@ export async function unpackArchive(
 }
 
 /** Writes the archive's members below `dir` (which must exist); refuses paths escaping it. */
-export async function extractToDirectory(
-  compressed: Readable,
-  dir: string,
-  opts: RunOptions = {},
-): Promise<{ entries: number; bytes: number }> {
+export async function extractToDirectory(compressed: Readable, dir: string, opts: RunOptions = {}): Promise<{ entries: number; bytes: number }> {
+  return unpackArchive(compressed, (entry, body) => writeEntryUnder(dir, entry, body), opts);
+}
+
+/** Writes one unpacked member below `dir`: files are created exclusively ('wx'), never followed through links. */
+export async function writeEntryUnder(dir: string, entry: UnpackedEntry, body: Readable): Promise<void> {
   const root = resolve(dir);
-  return unpackArchive(
-    compressed,
-    async (entry, body) => {
-      const target = resolve(root, ...entry.name.split('/'));
-      if (target !== root && !target.startsWith(root + sep))
-        throw new AppError('BACKUP_DAMAGED', 'Archive member escapes the target', { name: entry.name });
-      if (entry.type === 'directory') {
-        await mkdir(target, { recursive: true, mode: entry.mode & 0o777 });
-        return;
-      }
-      await mkdir(resolve(target, '..'), { recursive: true });
-      await pipeline(body, createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o777 }));
-    },
-    opts,
-  );
+  const target = resolve(root, ...entry.name.split('/'));
+  if (target !== root && !target.startsWith(root + sep)) throw new AppError('BACKUP_DAMAGED', 'Archive member escapes the target', { name: entry.name });
+  if (entry.type === 'directory') {
+    await mkdir(target, { recursive: true, mode: entry.mode & 0o777 });
+    return;
+  }
+  await mkdir(resolve(target, '..'), { recursive: true });
+  await pipeline(body, createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o777 }));
 }
 
 /** Archive entries for every file and directory below `dir`, named `<prefix>/<relative path>`, sorted. */

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import type { PrivateKey, PublicKey } from 'openpgp';
 import { AppError } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
-import { extractToDirectory, unpackArchive, type UnpackedEntry } from './archive';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { unpackArchive, writeEntryUnder, type UnpackedEntry } from './archive';
 import type { ArchiveHeader } from './backup-writer';
 import { ARCHIVE_HEADER_NAME } from './format';
 import type { BackupManifest } from './manifest';
@@ -31,6 +33,8 @@ export async function readBackupManifest(
 }
 
 export interface ReadBackupOptions extends RunOptions {
+  /** Called with the raw archive header once it matched the manifest. */
+  readonly onHeader?: (bytes: Buffer) => void;
   readonly decryptionKey: PrivateKey;
   readonly verificationKey: PublicKey;
   readonly runner: PartRunner;
@@ -55,7 +59,7 @@ export async function readBackup(
     async (entry, body) => {
       if (first) {
         first = false;
-        await checkHeader(entry, body, manifest);
+        opts.onHeader?.(await checkHeader(entry, body, manifest));
         return;
       }
       await onEntry(entry, body);
@@ -66,15 +70,23 @@ export async function readBackup(
   return { entries: r.entries - 1, bytes: r.bytes };
 }
 
-/** Restores into an existing empty directory. */
+/**
+ * Restores into an existing empty directory (a staging place: see openVerifiedPayload about
+ * failures after earlier parts). The archive header is checked and written too.
+ */
 export async function restoreToDirectory(
   manifest: BackupManifest,
   source: PartSource,
   dir: string,
   opts: ReadBackupOptions,
 ): Promise<{ entries: number; bytes: number }> {
-  const payload = openVerifiedPayload(manifest, source, opts);
-  return extractToDirectory(payload, dir, opts);
+  let header: Buffer | undefined;
+  const r = await readBackup(manifest, source, (entry, body) => writeEntryUnder(dir, entry, body), {
+    ...opts,
+    onHeader: (bytes) => void (header = bytes),
+  });
+  if (header) await writeFile(join(dir, ARCHIVE_HEADER_NAME), header, { flag: 'wx', mode: 0o644 });
+  return r;
 }
 
 /** Full read check (restore drill): every part verified, the archive decompressed and parsed, nothing kept. */
@@ -86,20 +98,22 @@ export async function verifyBackup(
   return readBackup(manifest, source, async (_e, body) => void (await drain(body)), opts);
 }
 
-async function checkHeader(entry: UnpackedEntry, body: Readable, manifest: BackupManifest): Promise<void> {
+async function checkHeader(entry: UnpackedEntry, body: Readable, manifest: BackupManifest): Promise<Buffer> {
   if (entry.name !== ARCHIVE_HEADER_NAME || entry.size > 64 * 1024)
     throw new AppError('BACKUP_DAMAGED', 'The archive does not start with its header');
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(c as Buffer);
   let h: ArchiveHeader;
+  const raw = Buffer.concat(chunks);
   try {
-    h = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ArchiveHeader;
+    h = JSON.parse(raw.toString('utf8')) as ArchiveHeader;
   } catch (e) {
     throw new AppError('BACKUP_DAMAGED', 'The archive header is not JSON', undefined, { cause: e });
   }
   if (h.serverId !== manifest.serverId || h.backupId !== manifest.backupId || h.sequence !== manifest.sequence) {
     throw new AppError('BACKUP_DAMAGED', 'The archive belongs to another backup than its manifest');
   }
+  return raw;
 }
 
 async function drain(body: Readable): Promise<void> {

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { AppError } from '../../shared/errors';
 import { decryptPartToFile, encryptPartStream, type DecryptKeyBytes, type EncryptKeyBytes } from './part-crypto';
 
 /**
@@ -19,19 +21,32 @@ export interface PartRunner {
   close(): Promise<void>;
 }
 
-/** Web stream over an async iterable that stops (and fails) when `signal` aborts. */
-export function iterableToWeb(input: AsyncIterable<Uint8Array>, signal?: AbortSignal): ReadableStream<Uint8Array> {
+/**
+ * Web stream over an async iterable. On abort or when the iterable throws, the stream is CLOSED
+ * (not errored) and the reason is kept in `failure()`: erroring a stream that openpgp.js is reading
+ * leaves internal promises of its signing path rejected without a handler for a tick, which Node
+ * turns into a process crash by default. Callers check `failure()` after openpgp.js finished and
+ * discard the (truncated) result.
+ */
+export function iterableToWeb(input: AsyncIterable<Uint8Array>, signal?: AbortSignal): { stream: ReadableStream<Uint8Array>; failure: () => unknown } {
   const it = input[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>(
+  let failure: unknown;
+  const stream = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         // openpgp.js runs on promise (microtask) chains; yield one macrotask turn per chunk so that
         // worker messages and I/O callbacks are served while this thread encrypts or decrypts.
         await new Promise<void>((r) => setImmediate(r));
-        if (signal?.aborted) return controller.error(new Error('Cancelled (aborted)'));
-        const r = await it.next();
-        if (r.done) controller.close();
-        else controller.enqueue(r.value);
+        if (signal?.aborted) failure ??= new AppError('CANCELLED', 'Cancelled');
+        if (failure === undefined) {
+          try {
+            const r = await it.next();
+            if (!r.done) return controller.enqueue(r.value);
+          } catch (e) {
+            failure = e;
+          }
+        } else void it.return?.();
+        controller.close();
       },
       async cancel() {
         await it.return?.();
@@ -39,6 +54,7 @@ export function iterableToWeb(input: AsyncIterable<Uint8Array>, signal?: AbortSi
     },
     { highWaterMark: 0 },
   );
+  return { stream, failure: () => failure };
 }
 
 /** Runs jobs on the calling thread (one core). */
@@ -51,17 +67,29 @@ export class InlinePartRunner implements PartRunner {
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<void> {
-    const out = await encryptPartStream(iterableToWeb(input, signal), keys);
-    const reader = out.getReader();
+    const { stream, failure } = iterableToWeb(input, signal);
+    const reader = (await encryptPartStream(stream, keys)).getReader();
     for (;;) {
       const r = await reader.read();
-      if (r.done) return;
-      await write(r.value);
+      if (r.done) break;
+      if (failure() === undefined) await write(r.value);
     }
+    if (failure() !== undefined) throw failure();
   }
 
-  decrypt(keys: DecryptKeyBytes, input: AsyncIterable<Uint8Array>, outPath: string, signal?: AbortSignal): Promise<{ plainSize: number }> {
-    return decryptPartToFile(iterableToWeb(input, signal), keys, outPath);
+  async decrypt(keys: DecryptKeyBytes, input: AsyncIterable<Uint8Array>, outPath: string, signal?: AbortSignal): Promise<{ plainSize: number }> {
+    const { stream, failure } = iterableToWeb(input, signal);
+    let result: { plainSize: number };
+    try {
+      result = await decryptPartToFile(stream, keys, outPath);
+    } catch (e) {
+      throw failure() ?? e;
+    }
+    if (failure() !== undefined) {
+      await rm(outPath, { force: true });
+      throw failure();
+    }
+    return result;
   }
 
   async close(): Promise<void> {}

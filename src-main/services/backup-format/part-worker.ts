@@ -3,6 +3,7 @@
  * time; input arrives as transferred chunks with acks for flow control, encrypted output leaves
  * the same way with credits; decrypted output never leaves: it goes to the private temp file.
  */
+import { rm } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
 import { classifyPartError, decryptPartToFile, encryptPartStream } from './part-crypto';
@@ -47,7 +48,8 @@ function inputStream(s: JobState): ReadableStream<Uint8Array> {
     {
       async pull(controller) {
         for (;;) {
-          if (s.aborted) return controller.error(new AppError('CANCELLED', 'Cancelled'));
+          // On abort: close, never error (see iterableToWeb in part-runner.ts); run() reports it.
+          if (s.aborted) return controller.close();
           const c = s.queue.shift();
           if (c) {
             post({ t: 'ack', id: s.id, bytes: c.length });
@@ -66,7 +68,16 @@ function inputStream(s: JobState): ReadableStream<Uint8Array> {
 async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobState): Promise<void> {
   try {
     if (m.t === 'decrypt') {
-      const { plainSize } = await decryptPartToFile(inputStream(s), m.keys, m.outPath);
+      let plainSize: number;
+      try {
+        ({ plainSize } = await decryptPartToFile(inputStream(s), m.keys, m.outPath));
+      } catch (e) {
+        throw s.aborted ? new AppError('CANCELLED', 'Cancelled') : e;
+      }
+      if (s.aborted) {
+        await rm(m.outPath, { force: true });
+        throw new AppError('CANCELLED', 'Cancelled');
+      }
       post({ t: 'done', id: s.id, plainSize });
       return;
     }
@@ -80,6 +91,7 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
       while (s.outstanding > OUT_WINDOW && !s.aborted) await new Promise<void>((res) => (s.wakeOutput = res));
       if (s.aborted) throw new AppError('CANCELLED', 'Cancelled');
     }
+    if (s.aborted) throw new AppError('CANCELLED', 'Cancelled'); // input was closed early
     post({ t: 'done', id: s.id, plainSize: 0 });
   } catch (e) {
     const err = classifyPartError(e);

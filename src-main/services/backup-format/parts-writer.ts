@@ -134,6 +134,7 @@ async function encryptOnePart(
       yield c;
     }
   })();
+  body.on('error', () => undefined); // we destroy it on failure; the sink reports through `stored`
   const stored = opts.sink.writePart(name, body, index);
   stored.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
   try {
