@@ -27,8 +27,8 @@ app.whenReady().then(async () => {
     mode: 'electron',
     version: APP_VERSION,
     safeStorage,
-    openExternal: async (url) => {
-      if (isAllowedExternalUrl(url)) await shell.openExternal(url);
+    openExternal: async (url, extraHosts) => {
+      if (isAllowedExternalUrl(url, extraHosts)) await shell.openExternal(url);
     },
     broadcast: broadcastToWindows,
   });

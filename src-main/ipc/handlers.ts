@@ -61,9 +61,50 @@ export const handlers: Handlers = {
   'keys:unlock': async (a, s) => s.keys.unlock(a.passphrase),
   'keys:lock': async (_a, s) => s.keys.lock(),
   'shell:open-external': async (a, s) => {
-    if (!isAllowedExternalUrl(a.url)) throw new AppError('FORBIDDEN', 'This address is not on the list of pages the app may open');
+    // The user's own instances (profile domains) may be opened too, e.g. for MiAuth approval.
+    const extraHosts = (await s.profiles.list()).map((p) => p.domain);
+    if (!isAllowedExternalUrl(a.url, extraHosts))
+      throw new AppError('FORBIDDEN', 'This address is not on the list of pages the app may open');
     if (!s.options.openExternal) return { opened: false };
-    await s.options.openExternal(a.url);
+    await s.options.openExternal(a.url, extraHosts);
     return { opened: true };
   },
+  'instance:status': async (a, s) => s.instance.status(a.profileId),
+  'instance:first-admin': async ({ profileId, ...a }, s) => s.instance.createFirstAdmin(profileId, a),
+  'instance:apply-preset': async (a, s) => s.instance.applyPreset(a.profileId, { federate: a.federate }),
+  'instance:connect-token': async (a, s) => s.instance.connectToken(a.profileId, a.token),
+  'instance:miauth-start': async (a, s) => s.instance.miauthStart(a.profileId),
+  'instance:miauth-check': async (a, s) => s.instance.miauthCheck(a.profileId, a.session),
+  'instance:disconnect': async (a, s) => {
+    await s.instance.disconnect(a.profileId);
+    return { disconnected: true };
+  },
+  'instance:settings': async (a, s) => s.instance.settings(a.profileId),
+  'instance:set-cache-remote-files': async (a, s) => s.instance.setCacheRemoteFiles(a.profileId, a.enabled),
+  'instance:clean-remote-files': async (a, s) =>
+    s.jobs.start('instance-clean-remote-files', 'jobs.kinds.cleanRemoteFiles', (ctx) =>
+      s.instance.cleanRemoteFiles(a.profileId, (p) => ctx.progress(p), ctx.signal),
+    ),
+  'instance:update-profile': async ({ profileId, ...a }, s) => s.instance.updateProfile(profileId, a),
+  'instance:relays': async (a, s) => s.instance.relays(a.profileId),
+  'instance:relay-add': async (a, s) => s.instance.addRelay(a.profileId, a.inbox),
+  'instance:relay-remove': async (a, s) => s.instance.removeRelay(a.profileId, a.inbox),
+  'instance:blocks': async (a, s) => s.instance.blockedHosts(a.profileId),
+  'instance:blocks-update': async ({ profileId, ...a }, s) => s.instance.updateBlockedHosts(profileId, a),
+  'instance:blocks-import-preview': async (a, s) => s.instance.previewBlockImport(a.profileId, a.text),
+  'instance:blocks-import': async ({ profileId, ...a }, s) =>
+    s.jobs.start('instance-blocks-import', 'jobs.kinds.blocksImport', (ctx) =>
+      s.instance.importBlockList(profileId, a, (p) => ctx.progress(p), ctx.signal),
+    ),
+  'instance:delivery': async (a, s) => {
+    await s.instance.setDeliverySuspended(a.profileId, a.host, a.suspended);
+    return { host: a.host, suspended: a.suspended };
+  },
+  'instance:user-lookup': async (a, s) => s.instance.lookupUser(a.profileId, a.acct),
+  'instance:user-suspend': async (a, s) => s.instance.setUserSuspended(a.profileId, a.acct, a.suspended),
+  'instance:emoji-add': async ({ profileId, ...a }, s) => s.instance.addEmoji(profileId, a),
+  'instance:emoji-import-zip': async (a, s) =>
+    s.jobs.start('instance-emoji-import-zip', 'jobs.kinds.emojiImportZip', (ctx) =>
+      s.instance.importEmojiZip(a.profileId, a.path, (p) => ctx.progress(p), ctx.signal),
+    ),
 };

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { AppEvent } from '../shared/jobs';
 import { JobRunner } from './jobs/job-runner';
 import { KeysService } from './keys/keys-service';
+import { InstanceService } from './misskey/instance-service';
+import { fetchFromEnv } from './misskey/resolve-override';
 import { ProfileStore } from './profiles/profile-store';
 import { SettingsStore } from './settings/settings-store';
 import type { SafeStorageLike } from './vault/keychain-store';
@@ -13,7 +15,7 @@ export interface ServicesOptions {
   readonly version: string;
   readonly safeStorage?: SafeStorageLike;
   /** Opens an allowed https URL in the user's browser; absent where that is impossible. */
-  readonly openExternal?: (url: string) => Promise<void>;
+  readonly openExternal?: (url: string, extraHosts?: readonly string[]) => Promise<void>;
   /** Pushes an event to every connected window. */
   readonly broadcast: (event: AppEvent) => void;
 }
@@ -26,6 +28,7 @@ export interface Services {
   readonly profiles: ProfileStore;
   readonly jobs: JobRunner;
   readonly keys: KeysService;
+  readonly instance: InstanceService;
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -35,12 +38,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
     ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
     onChange: (unlocked) => options.broadcast({ type: 'vault', unlocked }),
   });
+  const profiles = new ProfileStore(options.dataDir, vault);
+  const misskeyFetch = fetchFromEnv(process.env);
   return {
     options,
     vault,
     keys: new KeysService(options.dataDir, vault),
     settings: new SettingsStore(options.dataDir),
-    profiles: new ProfileStore(options.dataDir, vault),
+    profiles,
+    instance: new InstanceService({ profiles, secrets: vault, ...(misskeyFetch ? { fetch: misskeyFetch } : {}) }),
     jobs: new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) }),
   };
 }

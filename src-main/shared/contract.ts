@@ -3,6 +3,7 @@ import type { Channel } from './channels';
 import type { AppInfo, KeysState, KeySummary, PassphraseStrengthView, ServerProfile, Settings, VaultStatus } from './domain';
 import { AUTH_METHODS, LANGUAGES } from './domain';
 import type { JobSnapshot } from './jobs';
+import type { BlockImportPreview, FirstAdminResult, InstanceSettings, InstanceStatus, RelayView, UserView } from './instance';
 
 /**
  * The one contract: each channel's argument schema (validated in main, for every transport) and
@@ -56,6 +57,13 @@ export const profileInput = z
   .strict()
   .refine((p) => p.auth !== 'key' || !!p.keyPath, { message: 'keyPath is required for key auth', path: ['keyPath'] });
 
+/** Instance administration (Misskey API): hosts as typed by the user, checked again in main. */
+const profileRef = { profileId: id };
+const hostEntry = z.string().trim().min(1).max(253);
+const hostList = z.array(z.string().max(300)).max(20_000);
+/** 2 MiB of image as base64 (4/3 of the bytes, rounded up). */
+const EMOJI_B64_MAX = Math.ceil((2 * 1024 * 1024) / 3) * 4;
+
 const fingerprint = z.string().regex(/^[0-9A-Fa-f ]{40,50}$/, 'fingerprint');
 const passphrase = z.string().min(1).max(1024);
 const armoredKey = z.string().min(100).max(200_000).includes('-----BEGIN PGP');
@@ -101,6 +109,84 @@ export const schemas = {
     .strict(),
   'keys:unlock': z.object({ passphrase }).strict(),
   'keys:lock': empty,
+  'instance:status': z.object(profileRef).strict(),
+  'instance:first-admin': z
+    .object({
+      ...profileRef,
+      username: z.string().regex(/^\w{1,20}$/, 'username'),
+      password: z.string().min(8).max(1024),
+      setupPassword: z.string().min(1).max(1024).optional(),
+      federate: z.boolean(),
+    })
+    .strict(),
+  'instance:apply-preset': z.object({ ...profileRef, federate: z.boolean() }).strict(),
+  'instance:connect-token': z
+    .object({
+      ...profileRef,
+      token: z
+        .string()
+        .trim()
+        .min(8)
+        .max(256)
+        .regex(/^[\x21-\x7e]+$/, 'token'),
+    })
+    .strict(),
+  'instance:miauth-start': z.object(profileRef).strict(),
+  'instance:miauth-check': z.object({ ...profileRef, session: z.string().uuid() }).strict(),
+  'instance:disconnect': z.object(profileRef).strict(),
+  'instance:settings': z.object(profileRef).strict(),
+  'instance:set-cache-remote-files': z.object({ ...profileRef, enabled: z.boolean() }).strict(),
+  'instance:clean-remote-files': z.object(profileRef).strict(),
+  'instance:update-profile': z
+    .object({
+      ...profileRef,
+      name: z.string().trim().max(200).nullable().optional(),
+      description: z.string().max(5000).nullable().optional(),
+      themeColor: z
+        .string()
+        .regex(/^#[0-9a-fA-F]{6}$/, 'colour')
+        .nullable()
+        .optional(),
+      iconUrl: z
+        .string()
+        .url()
+        .max(2048)
+        .refine((u) => u.startsWith('https://'), 'https')
+        .nullable()
+        .optional(),
+    })
+    .strict(),
+  'instance:relays': z.object(profileRef).strict(),
+  'instance:relay-add': z.object({ ...profileRef, inbox: z.string().trim().min(1).max(2048) }).strict(),
+  'instance:relay-remove': z.object({ ...profileRef, inbox: z.string().min(1).max(2048) }).strict(),
+  'instance:blocks': z.object(profileRef).strict(),
+  'instance:blocks-update': z
+    .object({
+      ...profileRef,
+      expected: hostList,
+      add: z.array(hostEntry).max(1000).optional(),
+      remove: z.array(z.string().max(300)).max(1000).optional(),
+    })
+    .strict(),
+  'instance:blocks-import-preview': z.object({ ...profileRef, text: z.string().max(1024 * 1024) }).strict(),
+  'instance:blocks-import': z.object({ ...profileRef, text: z.string().max(1024 * 1024), expected: hostList }).strict(),
+  'instance:delivery': z.object({ ...profileRef, host: hostEntry, suspended: z.boolean() }).strict(),
+  'instance:user-lookup': z.object({ ...profileRef, acct: z.string().trim().min(1).max(300) }).strict(),
+  'instance:user-suspend': z.object({ ...profileRef, acct: z.string().trim().min(1).max(300), suspended: z.boolean() }).strict(),
+  'instance:emoji-add': z
+    .object({
+      ...profileRef,
+      name: z.string().regex(/^[a-zA-Z0-9_]{1,128}$/, 'emoji name'),
+      category: z.string().trim().max(128).optional(),
+      fileName: z.string().min(1).max(255),
+      dataBase64: z
+        .string()
+        .min(4)
+        .max(EMOJI_B64_MAX)
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
+    })
+    .strict(),
+  'instance:emoji-import-zip': z.object({ ...profileRef, path: absolutePath }).strict(),
 } satisfies Record<Channel, z.ZodType>;
 
 export interface Results {
@@ -130,6 +216,29 @@ export interface Results {
   'keys:export-recovery': { readonly keyPath: string; readonly pagePath: string };
   'keys:unlock': KeysState;
   'keys:lock': KeysState;
+  'instance:status': InstanceStatus;
+  'instance:first-admin': FirstAdminResult;
+  'instance:apply-preset': InstanceSettings;
+  'instance:connect-token': InstanceStatus;
+  'instance:miauth-start': { readonly url: string; readonly session: string };
+  'instance:miauth-check': InstanceStatus & { readonly approved: boolean };
+  'instance:disconnect': { readonly disconnected: boolean };
+  'instance:settings': InstanceSettings;
+  'instance:set-cache-remote-files': InstanceSettings;
+  'instance:clean-remote-files': JobSnapshot;
+  'instance:update-profile': InstanceSettings;
+  'instance:relays': readonly RelayView[];
+  'instance:relay-add': readonly RelayView[];
+  'instance:relay-remove': readonly RelayView[];
+  'instance:blocks': readonly string[];
+  'instance:blocks-update': readonly string[];
+  'instance:blocks-import-preview': BlockImportPreview;
+  'instance:blocks-import': JobSnapshot;
+  'instance:delivery': { readonly host: string; readonly suspended: boolean };
+  'instance:user-lookup': UserView & { readonly protected: string | null };
+  'instance:user-suspend': UserView;
+  'instance:emoji-add': { readonly id: string; readonly name: string };
+  'instance:emoji-import-zip': JobSnapshot;
 }
 
 export type Args<C extends Channel> = z.input<(typeof schemas)[C]>;

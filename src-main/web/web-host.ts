@@ -25,7 +25,8 @@ export interface WebHost {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 1 << 20;
+/** 4 MiB: the largest argument is an emoji image (2 MiB as base64, instance:emoji-add). */
+const MAX_BODY = 4 << 20;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': RENDERER_CSP,
