@@ -8,7 +8,7 @@ set -uo pipefail
 # The cache dir the running lab was brought up with (OHITORI_LAB_CACHE may differ in this shell).
 [ -s "$STATE/cache-dir" ] && CACHE_DIR=$(cat "$STATE/cache-dir")
 
-if [ -d "$CACHE_DIR" ]; then
+if [ -d "$CACHE_DIR" ] && [ -z "${OHLAB_LOCK_HELD:-}" ]; then # up.sh holds it when it calls us
   exec 9<"$CACHE_DIR"
   # Do not hang forever: a lab from an older up.sh may have daemons holding the lock.
   flock -w 120 9 || printf '[lab] WARNING: lab lock on %s still held after 120 s; tearing down anyway\n' "$CACHE_DIR" >&2

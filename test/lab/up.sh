@@ -15,6 +15,17 @@ flock -w 300 9 || die "another lab up/down is running (lock on $CACHE_DIR)"
 
 LEDGER=$CACHE_DIR/lab-procs   # "pid starttime" of every process the lab started; check-clean.sh reads it
 
+# Leftovers of a lab whose processes were all killed (machine handed over, session ended): start
+# from a clean machine instead of reviving stale daemon state.
+if [ -d "$STATE" ] || [ -e "$RUNDIR" ] || ip link show "$BRIDGE" >/dev/null 2>&1; then
+  alive=0
+  for f in $(lab_pidfiles); do pid_alive "$(pidfile_pid "$f" 2>/dev/null || true)" && alive=1; done
+  if [ "$alive" = 0 ]; then
+    log "stale lab found (no lab process alive): tearing it down first"
+    OHLAB_LOCK_HELD=1 bash "$LAB_DIR/down.sh" || die "could not clean up the stale lab"
+  fi
+fi
+
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages (apt-get update only when something is missing)
 PKGS=(docker.io docker-compose containerd runc mmdebstrap openssh-server sudo caddy chromium zstd gnupg
