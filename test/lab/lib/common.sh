@@ -84,7 +84,7 @@ stop_pidfile() {
 lab_pidfiles() {
   local s
   for s in "${SERVERS[@]}"; do
-    echo "$(srv_run "$s")/caddy.pid" "$(srv_run "$s")/sshd.pid" "$(srv_run "$s")/dockerd.pid" "$(srv_run "$s")/containerd.pid"
+    echo "$(srv_run "$s")/caddy.pid" "$(srv_run "$s")/sshd.pid" "$(srv_run "$s")/dockerd.pid"
   done
   echo "$RUNDIR/s3rver.pid" "$RUNDIR/registry.pid"
 }
