@@ -1,8 +1,10 @@
 /**
- * The generated stack, both variants, brought up for real on lab server a's dockerd with the
- * lab's images (misskey/misskey:2026.5.4 is the API double, which really connects to db and redis
- * with the generated config). Each run has its own project name, stack dir and web port, and only
- * ever removes what it started.
+ * The generated stack, both variants, brought up for real on lab server a with the lab's images
+ * (misskey/misskey:2026.5.4 is the API double, which really connects to db and redis with the
+ * generated config, as UID 991). It is started and stopped with the exact ExecStart/ExecStop lines
+ * of the generated systemd unit, run inside the server (systemd itself cannot run in the lab), with
+ * the Compose spelling the server offers. Each run has its own stack dir (whose name is the compose
+ * project name), its own web port, and only ever removes what it started.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderStackFiles, stackDirectories } from '../../../src-main/services/stack/stack-files';
+import { UNIT_PATH, type ComposeCommand } from '../../../src-main/services/stack/systemd-unit';
 import { instanceUrl, type StackModel } from '../../../src-main/services/stack/stack-model';
 import { loadLabEnv, type LabEnv } from '../../lab/env';
 import { runInServer } from '../../lab/server';
@@ -41,16 +44,24 @@ class GeneratedStack {
     this.dockerEnv = { DOCKER_HOST: lab.servers.a.dockerHost };
   }
 
+  /** The unit's line `key=`, split into argv (our unit never quotes: every token is a plain word). */
+  unitLine: Record<string, string[]> = {};
+
   /** Writes what setup writes under the stack dir, with the modes and owners renderStackFiles asks for. */
-  async write(): Promise<void> {
+  async write(compose: ComposeCommand): Promise<void> {
     for (const d of stackDirectories(this.model)) {
       const p = join(this.lab.servers.a.root, d.path);
       await mkdir(p, { recursive: true });
       await chmod(p, parseInt(d.mode, 8));
       if (d.owner) await chown(p, ...(d.owner.split(':').map(Number) as [number, number]));
     }
-    for (const f of renderStackFiles(this.model, { kind: 'v1', path: '/usr/bin/docker-compose' })) {
-      if (!f.path.startsWith(`${this.serverDir}/`)) continue; // Caddyfile and unit: checked elsewhere
+    for (const f of renderStackFiles(this.model, compose)) {
+      if (f.path === UNIT_PATH)
+        for (const line of f.content.split('\n')) {
+          const m = /^(ExecStart|ExecStop|WorkingDirectory)=(.*)$/.exec(line);
+          if (m) this.unitLine[m[1]!] = m[2]!.split(' ');
+        }
+      if (!f.path.startsWith(`${this.serverDir}/`)) continue; // the Caddyfile is checked elsewhere
       const p = join(this.lab.servers.a.root, f.path);
       await writeFile(p, f.content, { mode: parseInt(f.mode, 8) });
       await chmod(p, parseInt(f.mode, 8));
@@ -58,6 +69,16 @@ class GeneratedStack {
     }
   }
 
+  /** Runs the unit's `key=` command inside server a, in its WorkingDirectory, as systemd would (as root). */
+  async unitCommand(key: 'ExecStart' | 'ExecStop'): Promise<{ code: number | null; stderr: string }> {
+    const argv = this.unitLine[key];
+    const cwd = this.unitLine.WorkingDirectory?.[0];
+    if (!argv || !cwd) throw new Error(`the unit has no ${key}/WorkingDirectory`);
+    const r = await runInServer('a', ['sh', '-c', 'cd -- "$0" && exec "$@"', cwd, ...argv], { timeoutMs: 170_000 });
+    return { code: r.code, stderr: r.stderr.toString() };
+  }
+
+  /** Host-side compose on the project (inspection and last-resort cleanup). */
   compose(...args: string[]): Promise<ToolResult> {
     return runTool('/usr/bin/docker-compose', ['-p', this.project, '-f', join(this.hostDir, 'compose.yml'), ...args], {
       env: this.dockerEnv,
@@ -87,10 +108,27 @@ class GeneratedStack {
     return r.stdout.trim() || r.stderr;
   }
 
+  /** Last-resort cleanup of this project only (by its compose label), whatever state the test left. */
   async down(): Promise<void> {
-    await this.compose('down', '-v', '--remove-orphans', '-t', '5');
+    const r = await this.compose('down', '-v', '--remove-orphans', '-t', '5').catch(() => undefined);
+    if (r?.code !== 0) {
+      const label = `label=com.docker.compose.project=${this.project}`;
+      const ids = (await this.docker('ps', '-a', '-q', '--filter', label)).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) await this.docker('rm', '-f', '-v', ...ids);
+      const nets = (await this.docker('network', 'ls', '-q', '--filter', label)).stdout.split('\n').filter(Boolean);
+      if (nets.length > 0) await this.docker('network', 'rm', ...nets);
+    }
     await rm(this.hostDir, { recursive: true, force: true });
   }
+}
+
+/** The Compose the server offers, detected the way setup does: the v2 plugin first, else v1. */
+async function detectCompose(): Promise<ComposeCommand> {
+  const v2 = await runInServer('a', ['sh', '-c', 'docker compose version >/dev/null 2>&1 && command -v docker']);
+  if (v2.code === 0) return { kind: 'v2', path: v2.stdout.toString().trim() };
+  const v1 = await runInServer('a', ['sh', '-c', 'command -v docker-compose']);
+  if (v1.code === 0) return { kind: 'v1', path: v1.stdout.toString().trim() };
+  throw new Error('server a offers no Compose');
 }
 
 async function waitHealthy(stack: GeneratedStack): Promise<void> {
@@ -115,8 +153,8 @@ describe.each([
     const stack = new GeneratedStack(lab, firewalld);
     const { ip } = lab.servers.a;
     try {
-      await stack.write();
-      const up = await stack.compose('up', '-d');
+      await stack.write(await detectCompose());
+      const up = await stack.unitCommand('ExecStart');
       expect(up.code, up.stderr).toBe(0);
       await waitHealthy(stack);
 
@@ -173,6 +211,16 @@ describe.each([
         expect(networks).toEqual([`${stack.project}_default`]);
         expect((await stack.docker('network', 'inspect', '-f', '{{.Internal}}', `${stack.project}_default`)).stdout.trim()).toBe('false');
       }
+
+      // The unit's ExecStop takes the whole stack down (containers and networks), data dirs stay.
+      const stop = await stack.unitCommand('ExecStop');
+      expect(stop.code, stop.stderr).toBe(0);
+      expect((await stack.docker('ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${stack.project}`)).stdout.trim()).toBe(
+        '',
+      );
+      expect(
+        (await stack.docker('network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${stack.project}`)).stdout.trim(),
+      ).toBe('');
     } finally {
       await stack.down();
     }
