@@ -3,7 +3,7 @@ import { EmptyState } from '../components/empty-state';
 import { useStore } from '../stores/store';
 
 /** Screens whose capabilities arrive with later work; each says honestly what will be here. */
-function Honest({ area }: { readonly area: 'backups' | 'restore' | 'instance' }) {
+function Honest({ area }: { readonly area: 'backups' | 'restore' }) {
   const { t } = useTranslation();
   return (
     <section>
@@ -15,7 +15,6 @@ function Honest({ area }: { readonly area: 'backups' | 'restore' | 'instance' })
 
 export const BackupsScreen = () => <Honest area="backups" />;
 export const RestoreScreen = () => <Honest area="restore" />;
-export const InstanceScreen = () => <Honest area="instance" />;
 
 export function DashboardScreen() {
   const { t } = useTranslation();

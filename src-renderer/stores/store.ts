@@ -1,12 +1,13 @@
 import { create } from 'zustand';
 import { getTransport } from '../api/client';
 import { createAppSlice, type AppSlice } from './app-slice';
+import { createInstanceSlice, type InstanceSlice } from './instance-slice';
 import { createJobsSlice, type JobsSlice } from './jobs-slice';
 import { createKeysSlice, type KeysSlice } from './keys-slice';
 import { createProfilesSlice, type ProfilesSlice } from './profiles-slice';
 import { createVaultSlice, type VaultSlice } from './vault-slice';
 
-export type Store = AppSlice & JobsSlice & VaultSlice & ProfilesSlice & KeysSlice;
+export type Store = AppSlice & JobsSlice & VaultSlice & ProfilesSlice & KeysSlice & InstanceSlice;
 
 /** The one store, built from slices (zustand's slices pattern). */
 export const useStore = create<Store>()((...a) => ({
@@ -15,6 +16,7 @@ export const useStore = create<Store>()((...a) => ({
   ...createVaultSlice(...a),
   ...createProfilesSlice(...a),
   ...createKeysSlice(...a),
+  ...createInstanceSlice(...a),
 }));
 
 /** Wires main's events into the store once, outside React. */
@@ -25,6 +27,7 @@ export function wireEvents(): () => void {
       if (e.type === 'job') {
         s.upsertJob(e.job);
         if (e.job.kind.startsWith('key-') && e.job.state === 'done') void s.loadKeys();
+        if (e.job.kind === 'instance-blocks-import' && (e.job.state === 'done' || e.job.state === 'failed')) void s.loadInstanceBlocks();
       } else if (e.type === 'vault') void s.refreshVault().then(() => s.loadProfiles());
     },
     (connected) => {

@@ -532,6 +532,16 @@ export class InstanceService {
 
   /** Suspends or unsuspends `@user@host`; admins, moderators and system actors are refused before any write. */
   async setUserSuspended(profileId: string, acct: string, suspended: boolean, signal?: AbortSignal): Promise<UserView> {
+    if (suspended) {
+      // System actors are refused by name, before anything is sent (misskey#15525).
+      const profile = await this.opts.profiles.get(profileId);
+      const a = parseAcct(acct, profile.domain);
+      if (suspendRefusal({ username: a.username, host: a.host }) === 'system-actor')
+        throw new AppError('MISSKEY_PROTECTED_USER', `${formatAcct(a)} is a system account`, {
+          reason: 'system-actor',
+          acct: formatAcct(a),
+        });
+    }
     const { client, user, refusal } = await this.resolveUser(profileId, acct, signal);
     if (suspended && refusal)
       throw new AppError('MISSKEY_PROTECTED_USER', `${formatAcct(user)} cannot be suspended`, { reason: refusal, acct: formatAcct(user) });
