@@ -122,13 +122,21 @@ class GeneratedStack {
   }
 }
 
-/** The Compose the server offers, detected the way setup does: the v2 plugin first, else v1. */
-async function detectCompose(): Promise<ComposeCommand> {
+/**
+ * The Compose the server offers, detected the way setup does (`docker compose version`, else
+ * `command -v docker-compose`). When the server offers both (the lab's default), `prefer` picks
+ * one, so the two variants below exercise both spellings of the unit's command lines.
+ */
+async function detectCompose(prefer: ComposeCommand['kind']): Promise<ComposeCommand> {
   const v2 = await runInServer('a', ['sh', '-c', 'docker compose version >/dev/null 2>&1 && command -v docker']);
-  if (v2.code === 0) return { kind: 'v2', path: v2.stdout.toString().trim() };
   const v1 = await runInServer('a', ['sh', '-c', 'command -v docker-compose']);
-  if (v1.code === 0) return { kind: 'v1', path: v1.stdout.toString().trim() };
-  throw new Error('server a offers no Compose');
+  const found: ComposeCommand[] = [
+    ...(v2.code === 0 ? [{ kind: 'v2', path: v2.stdout.toString().trim() } as const] : []),
+    ...(v1.code === 0 ? [{ kind: 'v1', path: v1.stdout.toString().trim() } as const] : []),
+  ];
+  const pick = found.find((c) => c.kind === prefer) ?? found[0];
+  if (!pick) throw new Error('server a offers no Compose');
+  return pick;
 }
 
 async function waitHealthy(stack: GeneratedStack): Promise<void> {
@@ -145,15 +153,17 @@ async function waitHealthy(stack: GeneratedStack): Promise<void> {
 }
 
 describe.each([
-  ['internal network', false],
-  ['firewalld (no custom networks)', true],
-] as const)('generated stack on lab server a: %s', (_name, firewalld) => {
+  ['internal network', false, 'v2'],
+  ['firewalld (no custom networks)', true, 'v1'],
+] as const)('generated stack on lab server a: %s (compose %s preferred)', (_name, firewalld, prefer) => {
   it('comes up healthy with the generated config, publishes web on 127.0.0.1 only, keeps postgres unreachable from outside', async () => {
     const lab = loadLabEnv();
     const stack = new GeneratedStack(lab, firewalld);
     const { ip } = lab.servers.a;
     try {
-      await stack.write(await detectCompose());
+      const compose = await detectCompose(prefer);
+      console.log(`stack ${stack.project}: firewalld=${firewalld}, unit runs ${compose.kind} ${compose.path}`);
+      await stack.write(compose);
       const up = await stack.unitCommand('ExecStart');
       expect(up.code, up.stderr).toBe(0);
       await waitHealthy(stack);
