@@ -25,6 +25,7 @@ export interface CaddyComment {
   readonly comment: string;
 }
 
+/** A line inside a block. */
 export type CaddyNode = CaddyDirective | CaddyComment;
 
 /** A top-level block: global options (no label), a `(snippet)`, or a site. */

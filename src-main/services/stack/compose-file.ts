@@ -6,6 +6,7 @@ import type { StackModel } from './stack-model';
 export const COMPOSE_FILE_NAME = 'compose.yml';
 /** The network db and redis live on; `internal: true` means no route out and nothing in from outside the stack. */
 export const INTERNAL_NETWORK = 'internal_network';
+/** web's second network: the one with a route out (federation, object storage). */
 export const EXTERNAL_NETWORK = 'external_network';
 
 /** Compose healthcheck, long form; CMD-SHELL so `$$VAR` reaches the container's shell as `$VAR`. */
@@ -30,6 +31,7 @@ export interface ComposeService {
   readonly healthcheck?: ComposeHealthcheck;
 }
 
+/** The whole file; `networks` is absent in the firewalld variant. */
 export interface ComposeFile {
   readonly services: { readonly web: ComposeService; readonly redis: ComposeService; readonly db: ComposeService };
   readonly networks?: Readonly<Record<string, { readonly internal?: true }>>;

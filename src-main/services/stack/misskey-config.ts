@@ -1,6 +1,6 @@
 import { Document, parse } from 'yaml';
 import { AppError } from '../../shared/errors';
-import { ID_METHODS, effectiveId, instanceUrl, type IdMethod, type StackModel } from './stack-model';
+import { ID_METHODS, PgIdentSchema, SecretSchema, effectiveId, instanceUrl, type IdMethod, type StackModel } from './stack-model';
 
 /** Port Misskey listens on inside its container (the compose file publishes it on 127.0.0.1). */
 export const MISSKEY_PORT = 3000;
@@ -143,7 +143,7 @@ export function mergeWithExisting(model: StackModel, existing: ExistingConfig): 
   const unsafe = (['dbPassword', 'dbUser', 'dbName', 'setupPassword'] as const).filter((k) => {
     const v = existing[k];
     if (v === undefined) return false;
-    return k === 'dbUser' || k === 'dbName' ? !/^[a-z_][a-z0-9_-]{0,62}$/.test(v) : !/^[A-Za-z0-9._~-]{12,128}$/.test(v);
+    return !(k === 'dbUser' || k === 'dbName' ? PgIdentSchema : SecretSchema).safeParse(v).success;
   });
   if (unsafe.length > 0)
     throw new AppError(

@@ -7,7 +7,10 @@ import { UNIT_PATH, renderSystemdUnit, type ComposeCommand } from './systemd-uni
 /** UID:GID the Misskey image runs as (since 13.0.0); it must be able to read its config and write ./files. */
 export const MISSKEY_OWNER = '991:991';
 
-/** One file setup writes (atomically, keeping `<path>.prev`: services/ssh/remote-files.ts). */
+/**
+ * One file setup writes (atomically, keeping `<path>.prev`: services/ssh/remote-files.ts).
+ * It holds secrets in clear: only `maskSecrets(file)` may cross to the renderer.
+ */
 export interface StackFile {
   /** Absolute path on the server. */
   readonly path: string;

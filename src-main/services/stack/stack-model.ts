@@ -23,9 +23,12 @@ const EMAIL_RE = /^[A-Za-z0-9._+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}
 
 /** Misskey's id generators; `aid` for new instances. Never changed after the first start (misskey.md §1.1). */
 export const ID_METHODS = ['aid', 'aidx', 'meid', 'meidg', 'ulid', 'objectid'] as const;
+/** One of `ID_METHODS`. */
 export type IdMethod = (typeof ID_METHODS)[number];
 
+/** The guide's directory (step 1); every later step and the backup job refer to it. */
 export const DEFAULT_STACK_DIR = '/var/servers/docker/misskey';
+/** Current Misskey; db and redis pinned to the majors Misskey documents (15, 7), never `latest`. */
 export const DEFAULT_IMAGES = { misskey: 'misskey/misskey:2026.5.4', postgres: 'postgres:15-alpine', redis: 'redis:7-alpine' } as const;
 /** RFC 1918 + loopback + IPv6 ULA/loopback: the guide's "sign in only from home" ranges. */
 export const DEFAULT_SIGN_IN_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '::1/128', 'fc00::/7'] as const;
@@ -51,7 +54,10 @@ function imageName(image: string): string {
   return noTag.slice(noTag.lastIndexOf('/') + 1);
 }
 
-const secret = z.string().regex(SECRET_RE, 'must be 12–128 characters of A–Z a–z 0–9 . _ ~ - (nothing that needs quoting)');
+/** A secret as the files can hold it unquoted (also the rule for credentials read back from an existing config). */
+export const SecretSchema = z.string().regex(SECRET_RE, 'must be 12–128 characters of A–Z a–z 0–9 . _ ~ - (nothing that needs quoting)');
+/** A PostgreSQL database or user name we write unquoted. */
+export const PgIdentSchema = z.string().regex(PG_IDENT_RE, 'must be a lower-case name of letters, digits, _ and -');
 const cidr = z.string().refine(isCidr, 'must be a CIDR such as 192.168.1.0/24');
 const absPath = z
   .string()
@@ -114,6 +120,7 @@ export const CaddySettingsSchema = z.object({
     })
     .prefault({}),
 });
+/** Parsed Caddy settings. */
 export type CaddySettings = z.output<typeof CaddySettingsSchema>;
 
 /** Everything the generated files depend on. Parse user input with `StackModelSchema.parse`. */
@@ -136,11 +143,11 @@ export const StackModelSchema = z
     /** firewalld breaks `internal: true` networks: no custom networks then (misskey.md §1.1, guide step 2). */
     firewalld: z.boolean().default(false),
     db: z.object({
-      name: z.string().regex(PG_IDENT_RE).default('misskey'),
-      user: z.string().regex(PG_IDENT_RE).default('misskey'),
-      password: secret,
+      name: PgIdentSchema.default('misskey'),
+      user: PgIdentSchema.default('misskey'),
+      password: SecretSchema,
     }),
-    setupPassword: secret,
+    setupPassword: SecretSchema,
     /** Undefined: keep the existing instance's, or `aid` for a new one. */
     id: z.enum(ID_METHODS).optional(),
     /** Only when the server resolves its own domain to a LAN address; the narrowest CIDRs, never /0. */

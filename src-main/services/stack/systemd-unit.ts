@@ -7,6 +7,7 @@ import type { StackModel } from './stack-model';
  * (a non-Docker install) so both can be told apart on one machine.
  */
 export const UNIT_NAME = 'misskey-stack.service';
+/** Where setup installs it (admin-owned units, above the packages' /lib/systemd/system). */
 export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 
 /** How the server runs Compose: `docker compose` (v2 plugin) or `docker-compose` (v1), by absolute path. */
