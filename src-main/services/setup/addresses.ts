@@ -5,11 +5,25 @@ export function isPrivateAddress(ip: string): boolean {
   const v = isIP(ip);
   if (v === 4) {
     const [a, b] = ip.split('.').map(Number) as [number, number];
-    return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 10 ||
+      a === 127 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
   if (v === 6) {
     const x = ip.toLowerCase();
-    return x === '::1' || x.startsWith('fc') || x.startsWith('fd') || x.startsWith('fe80:') || x.startsWith('::ffff:10.') || x.startsWith('::ffff:192.168.');
+    return (
+      x === '::1' ||
+      x.startsWith('fc') ||
+      x.startsWith('fd') ||
+      x.startsWith('fe80:') ||
+      x.startsWith('::ffff:10.') ||
+      x.startsWith('::ffff:192.168.')
+    );
   }
   return false;
 }

@@ -3,7 +3,12 @@ import { isPrivateAddress, narrowestCidr } from './addresses';
 
 const SUPPORTED: Readonly<Record<string, number>> = { ubuntu: 22.04, debian: 12, fedora: 38 };
 
-function check(id: string, status: PreflightCheck['status'], values: Record<string, string> = {}, fix?: PreflightCheck['fix']): PreflightCheck {
+function check(
+  id: string,
+  status: PreflightCheck['status'],
+  values: Record<string, string> = {},
+  fix?: PreflightCheck['fix'],
+): PreflightCheck {
   return { id, status, messageKey: `preflight.${id}.${status}`, values, ...(fix ? { fix } : {}) };
 }
 
@@ -28,11 +33,13 @@ function portChecks(f: ServerFacts): PreflightCheck[] {
   const foreign = web.filter((l) => l.program && l.program !== 'caddy');
   const out: PreflightCheck[] = [];
   if (f.listening.length === 0) out.push(check('ports', 'warn'));
-  else if (foreign.length > 0) out.push(check('ports', 'fail', { programs: [...new Set(foreign.map((l) => `${l.program}:${l.port}`))].join(', ') }));
+  else if (foreign.length > 0)
+    out.push(check('ports', 'fail', { programs: [...new Set(foreign.map((l) => `${l.program}:${l.port}`))].join(', ') }));
   else out.push(check('ports', 'pass'));
   const p3000 = owner(3000, true);
   // Our own stack's docker-proxy holds 3000 on a re-run; anything else is in the way.
-  if (p3000 && !(f.existingStack && p3000.program === 'docker-proxy')) out.push(check('port3000', 'fail', { program: p3000.program ?? '?' }));
+  if (p3000 && !(f.existingStack && p3000.program === 'docker-proxy'))
+    out.push(check('port3000', 'fail', { program: p3000.program ?? '?' }));
   else out.push(check('port3000', 'pass'));
   return out;
 }
@@ -60,7 +67,9 @@ export function preflightReport(facts: ServerFacts, domain: string, desktopResol
     memoryCheck(f),
     check('disk', f.diskFreeMb < 2048 ? 'fail' : f.diskFreeMb < 10240 ? 'warn' : 'pass', { free: String(Math.floor(f.diskFreeMb / 1024)) }),
     f.dockerVersion ? check('docker', 'pass', { version: f.dockerVersion }) : check('docker', 'fail'),
-    f.compose ? check('compose', 'pass', { kind: f.compose.kind === 'v2' ? 'docker compose' : 'docker-compose', version: f.compose.version }) : check('compose', 'fail'),
+    f.compose
+      ? check('compose', 'pass', { kind: f.compose.kind === 'v2' ? 'docker compose' : 'docker-compose', version: f.compose.version })
+      : check('compose', 'fail'),
     check('dockerAccess', f.dockerAccess === 'direct' ? 'pass' : f.dockerAccess === 'sudo' ? 'warn' : 'fail', { user: f.user }),
     !f.caddyVersion
       ? check('caddy', 'fail', {}, f.packageManager ? 'install-caddy' : undefined)

@@ -1,4 +1,5 @@
 import type { ServerFacts } from '../../shared/setup';
+import { script } from '../ssh/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 
 /**
@@ -6,38 +7,42 @@ import type { SshSession } from '../ssh/ssh-session';
  * `$1` (stack dir) and `$2` (domain); nothing is pasted into the script. Every probe tolerates a
  * missing tool: a bare server must still produce a report that says what is missing.
  */
-const FACTS_SCRIPT = [
-  'stack=$1; domain=$2',
-  'if [ -r /etc/os-release ]; then . /etc/os-release; fi',
-  'echo "os_id=${ID:-unknown}"; echo "os_version=${VERSION_ID:-}"; echo "os_name=${PRETTY_NAME:-unknown}"',
-  'echo "arch=$(uname -m)"',
-  `awk '/^MemTotal:/{print "mem_kb="$2} /^SwapTotal:/{print "swap_kb="$2}' /proc/meminfo 2>/dev/null`,
-  'd=$stack; while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done',
-  `df -Pk -- "$d" 2>/dev/null | awk 'NR==2{print "disk_free_kb="$4}'`,
-  'echo "fs_type=$(stat -f -c %T -- "$d" 2>/dev/null)"',
-  'echo "user=$(id -un)"',
-  'if [ -e "$stack/.config/default.yml" ]; then echo existing_stack=1; fi',
-  'if command -v docker >/dev/null 2>&1; then',
-  `  v=$(docker version --format '{{.Server.Version}}' 2>/dev/null) && echo "docker_direct=$v"`,
-  '  v=$(docker compose version --short 2>/dev/null) && echo "compose_v2=$v"',
-  'fi',
-  'if command -v docker-compose >/dev/null 2>&1; then v=$(docker-compose version --short 2>/dev/null) && echo "compose_v1=$v"; fi',
-  'if command -v caddy >/dev/null 2>&1; then echo "caddy=$(caddy version 2>/dev/null | head -n1)"; fi',
-  'if pgrep -x caddy >/dev/null 2>&1; then echo caddy_running=1; fi',
-  'if [ -d /run/systemd/system ]; then echo systemd=1; fi',
-  'if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state 2>/dev/null | grep -q running; then echo firewalld=1; fi',
-  'for p in apt-get dnf zypper; do if command -v $p >/dev/null 2>&1; then echo "pkg=$p"; break; fi; done',
-  `if command -v ip >/dev/null 2>&1; then ip -o addr show 2>/dev/null | awk '{split($4,a,"/"); print "addr="a[1]}'; fi`,
-  `getent ahosts "$domain" 2>/dev/null | awk '{print "resolves="$1}' | sort -u`,
-].join('\n');
+const FACTS_SCRIPT = script(
+  ...[
+    'stack=$1; domain=$2',
+    'if [ -r /etc/os-release ]; then . /etc/os-release; fi',
+    'echo "os_id=${ID:-unknown}"; echo "os_version=${VERSION_ID:-}"; echo "os_name=${PRETTY_NAME:-unknown}"',
+    'echo "arch=$(uname -m)"',
+    `awk '/^MemTotal:/{print "mem_kb="$2} /^SwapTotal:/{print "swap_kb="$2}' /proc/meminfo 2>/dev/null`,
+    'd=$stack; while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done',
+    `df -Pk -- "$d" 2>/dev/null | awk 'NR==2{print "disk_free_kb="$4}'`,
+    'echo "fs_type=$(stat -f -c %T -- "$d" 2>/dev/null)"',
+    'echo "user=$(id -un)"',
+    'if [ -e "$stack/.config/default.yml" ]; then echo existing_stack=1; fi',
+    'if command -v docker >/dev/null 2>&1; then',
+    `  v=$(docker version --format '{{.Server.Version}}' 2>/dev/null) && echo "docker_direct=$v"`,
+    '  v=$(docker compose version --short 2>/dev/null) && echo "compose_v2=$v"',
+    'fi',
+    'if command -v docker-compose >/dev/null 2>&1; then v=$(docker-compose version --short 2>/dev/null) && echo "compose_v1=$v"; fi',
+    'if command -v caddy >/dev/null 2>&1; then echo "caddy=$(caddy version 2>/dev/null | head -n1)"; fi',
+    'if pgrep -x caddy >/dev/null 2>&1; then echo caddy_running=1; fi',
+    'if [ -d /run/systemd/system ]; then echo systemd=1; fi',
+    'if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state 2>/dev/null | grep -q running; then echo firewalld=1; fi',
+    'for p in apt-get dnf zypper; do if command -v $p >/dev/null 2>&1; then echo "pkg=$p"; break; fi; done',
+    `if command -v ip >/dev/null 2>&1; then ip -o addr show 2>/dev/null | awk '{split($4,a,"/"); print "addr="a[1]}'; fi`,
+    `getent ahosts "$domain" 2>/dev/null | awk '{print "resolves="$1}' | sort -u`,
+  ],
+);
 
 /** Run through sudo: which programs listen where (names need root), and docker via sudo. */
-const ROOT_SCRIPT = [
-  `ss -ltnpH 2>/dev/null | awk '{prog=""; if (match($0, /users:\\(\\("[^"]+"/)) prog=substr($0, RSTART+9, RLENGTH-10); print "listen="$4" "prog}'`,
-  'if command -v docker >/dev/null 2>&1; then',
-  `  v=$(docker version --format '{{.Server.Version}}' 2>/dev/null) && echo "docker_sudo=$v"`,
-  'fi',
-].join('\n');
+const ROOT_SCRIPT = script(
+  ...[
+    `ss -ltnpH 2>/dev/null | awk '{prog=""; if (match($0, /users:\\(\\("[^"]+"/)) prog=substr($0, RSTART+9, RLENGTH-10); print "listen="$4" "prog}'`,
+    'if command -v docker >/dev/null 2>&1; then',
+    `  v=$(docker version --format '{{.Server.Version}}' 2>/dev/null) && echo "docker_sudo=$v"`,
+    'fi',
+  ],
+);
 
 type Raw = Map<string, string[]>;
 

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors';
+import { script } from './shell-quote';
 import type { SshSession } from './ssh-session';
 
 export interface RemoteWriteOptions {
@@ -23,23 +24,25 @@ export interface RemoteWriteResult {
  * and replaces the target with `mv` only if the content differs; the old file is kept as
  * `<name>.prev`. Arguments come in as $1.. so no value is ever pasted into the script.
  */
-const WRITE_SCRIPT = [
-  'set -eu',
-  'umask 077',
-  'dst=$1; mode=$2; owner=$3',
-  'dir=$(dirname -- "$dst")',
-  'mkdir -p -- "$dir"',
-  'tmp=$(mktemp "$dir/.ohitori-write.XXXXXX")',
-  'trap \'rm -f -- "$tmp"\' EXIT',
-  'cat > "$tmp"',
-  'chmod "$mode" "$tmp"',
-  'if [ -n "$owner" ]; then chown "$owner" "$tmp"; fi',
-  'if [ -e "$dst" ] && cmp -s -- "$tmp" "$dst"; then echo unchanged; exit 0; fi',
-  'if [ -e "$dst" ]; then cp -p -- "$dst" "$dst.prev"; echo "previous $dst.prev"; fi',
-  'mv -f -- "$tmp" "$dst"',
-  'trap - EXIT',
-  'echo written',
-].join('\n');
+const WRITE_SCRIPT = script(
+  ...[
+    'set -eu',
+    'umask 077',
+    'dst=$1; mode=$2; owner=$3',
+    'dir=$(dirname -- "$dst")',
+    'mkdir -p -- "$dir"',
+    'tmp=$(mktemp "$dir/.ohitori-write.XXXXXX")',
+    'trap \'rm -f -- "$tmp"\' EXIT',
+    'cat > "$tmp"',
+    'chmod "$mode" "$tmp"',
+    'if [ -n "$owner" ]; then chown "$owner" "$tmp"; fi',
+    'if [ -e "$dst" ] && cmp -s -- "$tmp" "$dst"; then echo unchanged; exit 0; fi',
+    'if [ -e "$dst" ]; then cp -p -- "$dst" "$dst.prev"; echo "previous $dst.prev"; fi',
+    'mv -f -- "$tmp" "$dst"',
+    'trap - EXIT',
+    'echo written',
+  ],
+);
 
 export async function writeRemoteFile(
   session: SshSession,

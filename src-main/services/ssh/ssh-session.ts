@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { AppError } from '../../shared/errors';
 import type { HostKeyInfo } from './host-key-store';
-import { commandLine } from './shell-quote';
+import { commandLine, type Arg } from './shell-quote';
 import type { SshTarget } from './ssh-connect';
 
 export interface ExecOptions {
@@ -33,6 +33,30 @@ export interface ExecStream {
 type SudoMode = 'root' | 'nopasswd' | 'password';
 
 /**
+ * The command's exit status. Node's stream machinery may emit 'close' as soon as both directions
+ * ended, before the server's exit-status message is read, so a missing status at 'close' gets a
+ * short grace period; ssh2's own close carries the code too.
+ */
+function exitOf(ch: ClientChannel): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const done = (code: number): void => {
+      if (timer) clearTimeout(timer);
+      settled = true;
+      resolve(code);
+    };
+    ch.once('exit', (c: number | null) => done(c ?? 255));
+    ch.on('close', (c?: number | null) => {
+      if (typeof c === 'number') return done(c);
+      if (c === null) return done(255);
+      if (settled) return;
+      timer ??= setTimeout(() => reject(new AppError('CONNECTION_LOST', 'The command ended without an exit status')), 5000);
+    });
+  });
+}
+
+/**
  * One SSH connection. Commands are argument lists, quoted here; no PTY is ever requested (a TTY
  * rewrites bytes: LF→CRLF in dumps), and stdin is always closed so remote tools never wait.
  */
@@ -58,10 +82,7 @@ export class SshSession {
     throw new AppError('AUTH_FAILED', `sudo on ${this.target.host} needs a password`, { sudo: 'password-required' });
   }
 
-  private async prepare(
-    argv: readonly string[],
-    opts: ExecOptions,
-  ): Promise<{ line: string; stdin?: ExecOptions['stdin']; prefix?: string }> {
+  private async prepare(argv: readonly Arg[], opts: ExecOptions): Promise<{ line: string; stdin?: ExecOptions['stdin']; prefix?: string }> {
     if (!opts.sudo) return { line: commandLine(argv), ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) };
     const mode = await this.sudo();
     if (mode === 'root') return { line: commandLine(argv), ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) };
@@ -89,7 +110,7 @@ export class SshSession {
   }
 
   /** Runs a command without sudo handling (used for the sudo probe itself). */
-  private async raw(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+  private async raw(argv: readonly Arg[], opts: ExecOptions): Promise<ExecResult> {
     return this.collect(commandLine(argv), undefined, opts);
   }
 
@@ -115,28 +136,31 @@ export class SshSession {
         err = keep(err, s);
         opts.onStderr?.(s);
       });
-      let code: number | undefined;
-      ch.on('exit', (c: number | null) => (code = c ?? 255));
-      ch.on('close', () => {
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (code === undefined) reject(new AppError('CONNECTION_LOST', 'The command ended without an exit status'));
-        else resolve({ code, stdout: out, stderr: err });
-      });
+      exitOf(ch).then(
+        (code) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve({ code, stdout: out, stderr: err });
+        },
+        (e: unknown) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
       SshSession.feed(ch, prefix, opts.stdin);
     });
   }
 
   /** Runs a command and collects its output; a non-zero exit is returned, not thrown. */
-  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(argv: readonly Arg[], opts: ExecOptions = {}): Promise<ExecResult> {
     const p = await this.prepare(argv, opts);
     return this.collect(p.line, p.prefix, opts);
   }
 
   /** Like `exec`, but a non-zero exit throws REMOTE_COMMAND_FAILED with the end of stderr. */
-  async check(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  async check(argv: readonly Arg[], opts: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.exec(argv, opts);
     if (r.code !== 0) {
-      throw new AppError('REMOTE_COMMAND_FAILED', `${argv[0] ?? ''} exited with ${r.code}: ${r.stderr.trim().slice(-500)}`, {
+      throw new AppError('REMOTE_COMMAND_FAILED', `${String(argv[0] ?? '')} exited with ${r.code}: ${r.stderr.trim().slice(-500)}`, {
         code: r.code,
         stderr: r.stderr.slice(-2000),
       });
@@ -145,7 +169,7 @@ export class SshSession {
   }
 
   /** Runs a command whose stdout is data (a dump, an archive): a stream, byte for byte. */
-  async stream(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecStream> {
+  async stream(argv: readonly Arg[], opts: ExecOptions = {}): Promise<ExecStream> {
     const p = await this.prepare(argv, opts);
     const ch = await this.openChannel(p.line);
     const stdout = new PassThrough({ highWaterMark: 1 << 20 });
@@ -153,19 +177,22 @@ export class SshSession {
     let stderr = '';
     ch.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-64 * 1024)));
     const done = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-      let code: number | undefined;
       const onAbort = (): void => {
         ch.close();
         stdout.destroy(new AppError('CANCELLED', 'Cancelled'));
         reject(new AppError('CANCELLED', 'Cancelled'));
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      ch.on('exit', (c: number | null) => (code = c ?? 255));
-      ch.on('close', () => {
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (code === undefined) reject(new AppError('CONNECTION_LOST', 'The connection was lost during the command'));
-        else resolve({ code, stderr });
-      });
+      exitOf(ch).then(
+        (code) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve({ code, stderr });
+        },
+        (e: unknown) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
     });
     SshSession.feed(ch, p.prefix, p.stdin);
     return { stdout, done };

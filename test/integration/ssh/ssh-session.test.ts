@@ -80,9 +80,11 @@ describe('SSH against the lab servers (real sshd)', () => {
   });
 
   it('reports a wrong key as AUTH_FAILED and a closed port as HOST_UNREACHABLE', async () => {
-    const { generateKeyPairSync } = await import('node:crypto');
-    const other = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' });
-    const wrong: SshTarget = { ...admin, auth: { kind: 'key', privateKey: String(other) } };
+    const { execFileSync } = await import('node:child_process');
+    const t = await makeTempDir();
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${t.dir}/other`]);
+    const wrong: SshTarget = { ...admin, auth: { kind: 'key', privateKey: await readFile(`${t.dir}/other`) } };
+    await t.cleanup();
     await expect(connectSsh(wrong, { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true })).rejects.toMatchObject({
       code: 'AUTH_FAILED',
     });
