@@ -311,14 +311,21 @@ export const en = {
     lock: 'Lock',
   },
   preflight: {
-    os: { pass: '{{os}} is supported.', warn: '{{os}} is not one of the tested systems (Ubuntu 22.04+, Debian 12, Fedora, openSUSE). Setup may still work.' },
+    os: {
+      pass: '{{os}} is supported.',
+      warn: '{{os}} is not one of the tested systems (Ubuntu 22.04+, Debian 12, Fedora, openSUSE). Setup may still work.',
+    },
     arch: { pass: 'Architecture {{arch}}.', warn: 'Architecture {{arch}} is unusual; the Misskey image may not exist for it.' },
     memory: {
       pass: '{{mem}} MB of memory, {{swap}} MB of swap.',
       warn: 'Only {{mem}} MB of memory and {{swap}} MB of swap: add swap (2 GB or more) so Misskey’s build and migrations do not fail.',
       fail: 'Only {{mem}} MB of memory and swap in total: Misskey needs at least 1 GB.',
     },
-    disk: { pass: '{{free}} GB free for the stack.', warn: 'Only {{free}} GB free: media and the database will fill it soon.', fail: 'Less than 2 GB free: setup would fill the disk.' },
+    disk: {
+      pass: '{{free}} GB free for the stack.',
+      warn: 'Only {{free}} GB free: media and the database will fill it soon.',
+      fail: 'Less than 2 GB free: setup would fill the disk.',
+    },
     docker: { pass: 'Docker {{version}} is running.', fail: 'Docker is not installed or not running. Install Docker Engine first.' },
     compose: { pass: '{{kind}} {{version}} will run the stack.', fail: 'Neither “docker compose” nor “docker-compose” is available.' },
     dockerAccess: {
@@ -331,8 +338,14 @@ export const en = {
       warn: 'Caddy {{version}} is installed but not running; setup will start it.',
       fail: 'Caddy is not installed.',
     },
-    firewalld: { pass: 'No firewalld: the stack uses an internal network for the database.', warn: 'firewalld is active: the stack will use the variant without custom networks (firewalld breaks internal networks).' },
-    btrfs: { pass: 'The stack directory is on Btrfs: it can be a subvolume with snapshots.', warn: 'The stack directory is on {{fs}}, not Btrfs: backups copy files instead of using a snapshot.' },
+    firewalld: {
+      pass: 'No firewalld: the stack uses an internal network for the database.',
+      warn: 'firewalld is active: the stack will use the variant without custom networks (firewalld breaks internal networks).',
+    },
+    btrfs: {
+      pass: 'The stack directory is on Btrfs: it can be a subvolume with snapshots.',
+      warn: 'The stack directory is on {{fs}}, not Btrfs: backups copy files instead of using a snapshot.',
+    },
     ports: {
       pass: 'Ports 80 and 443 are free or held by Caddy.',
       warn: 'Could not see which programs listen on ports 80 and 443 (no root access).',
@@ -343,14 +356,19 @@ export const en = {
       pass: '{{domain}} points to this server ({{addresses}}).',
       warn: '{{domain}} does not resolve yet. Add an A/AAAA record pointing to your server before using a public certificate.',
     },
-    dnsNat: { warn: '{{domain}} points to {{addresses}}, which is not an address of this server — normal behind a home router: forward ports 80 and 443 to this server.' },
+    dnsNat: {
+      warn: '{{domain}} points to {{addresses}}, which is not an address of this server — normal behind a home router: forward ports 80 and 443 to this server.',
+    },
     dnsLan: {
       warn: 'From this computer {{domain}} resolves to a LAN address ({{addresses}}). Outside your home it must resolve to your public address.',
     },
     homeNetwork: {
       warn: 'The server resolves its own domain to a LAN address ({{addresses}}). Misskey blocks private addresses, so setup will allow exactly {{cidrs}} (allowedPrivateNetworks). A DNS rewrite (AdGuard Home, NextDNS) or a hosts entry is the other remedy.',
     },
-    systemd: { pass: 'systemd will start the stack at boot.', warn: 'No systemd: the stack relies on Docker’s restart policy to come back after a reboot.' },
+    systemd: {
+      pass: 'systemd will start the stack at boot.',
+      warn: 'No systemd: the stack relies on Docker’s restart policy to come back after a reboot.',
+    },
   },
   jobs: {
     title: 'Tasks',

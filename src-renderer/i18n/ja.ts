@@ -313,15 +313,28 @@ export const ja: Messages = {
     lock: 'ロック',
   },
   preflight: {
-    os: { pass: '{{os}} は対応しています。', warn: '{{os}} は検証済みのOS（Ubuntu 22.04以降、Debian 12、Fedora、openSUSE）ではありません。動く可能性はあります。' },
-    arch: { pass: 'アーキテクチャは {{arch}} です。', warn: 'アーキテクチャ {{arch}} は一般的ではありません。Misskeyのイメージがないかもしれません。' },
+    os: {
+      pass: '{{os}} は対応しています。',
+      warn: '{{os}} は検証済みのOS（Ubuntu 22.04以降、Debian 12、Fedora、openSUSE）ではありません。動く可能性はあります。',
+    },
+    arch: {
+      pass: 'アーキテクチャは {{arch}} です。',
+      warn: 'アーキテクチャ {{arch}} は一般的ではありません。Misskeyのイメージがないかもしれません。',
+    },
     memory: {
       pass: 'メモリ {{mem}} MB、スワップ {{swap}} MB。',
       warn: 'メモリ {{mem}} MB、スワップ {{swap}} MB しかありません。ビルドやマイグレーションが失敗しないよう、スワップを2 GB以上追加してください。',
       fail: 'メモリとスワップの合計が {{mem}} MB しかありません。Misskeyには最低1 GB必要です。',
     },
-    disk: { pass: 'スタック用に {{free}} GB 空いています。', warn: '空きが {{free}} GB しかありません。メディアとデータベースですぐに埋まります。', fail: '空きが2 GB未満です。セットアップでディスクがいっぱいになります。' },
-    docker: { pass: 'Docker {{version}} が動いています。', fail: 'Dockerが入っていないか、動いていません。先にDocker Engineを入れてください。' },
+    disk: {
+      pass: 'スタック用に {{free}} GB 空いています。',
+      warn: '空きが {{free}} GB しかありません。メディアとデータベースですぐに埋まります。',
+      fail: '空きが2 GB未満です。セットアップでディスクがいっぱいになります。',
+    },
+    docker: {
+      pass: 'Docker {{version}} が動いています。',
+      fail: 'Dockerが入っていないか、動いていません。先にDocker Engineを入れてください。',
+    },
     compose: { pass: '{{kind}} {{version}} でスタックを動かします。', fail: '「docker compose」も「docker-compose」も使えません。' },
     dockerAccess: {
       pass: '{{user}} はDockerを直接使えます。',
@@ -333,8 +346,14 @@ export const ja: Messages = {
       warn: 'Caddy {{version}} は入っていますが動いていません。セットアップで起動します。',
       fail: 'Caddyが入っていません。',
     },
-    firewalld: { pass: 'firewalldはありません。データベースは内部ネットワークに置きます。', warn: 'firewalldが有効です。カスタムネットワークを使わない構成にします（firewalldは内部ネットワークを壊すため）。' },
-    btrfs: { pass: 'スタックのディレクトリはBtrfs上です。サブボリュームにしてスナップショットを使えます。', warn: 'スタックのディレクトリはBtrfsではなく {{fs}} 上です。バックアップはスナップショットではなくファイルのコピーで取ります。' },
+    firewalld: {
+      pass: 'firewalldはありません。データベースは内部ネットワークに置きます。',
+      warn: 'firewalldが有効です。カスタムネットワークを使わない構成にします（firewalldは内部ネットワークを壊すため）。',
+    },
+    btrfs: {
+      pass: 'スタックのディレクトリはBtrfs上です。サブボリュームにしてスナップショットを使えます。',
+      warn: 'スタックのディレクトリはBtrfsではなく {{fs}} 上です。バックアップはスナップショットではなくファイルのコピーで取ります。',
+    },
     ports: {
       pass: '80番と443番は空いているか、Caddyが使っています。',
       warn: '80番・443番を使っているプログラムを確認できませんでした（root権限なし）。',
@@ -345,14 +364,19 @@ export const ja: Messages = {
       pass: '{{domain}} はこのサーバー（{{addresses}}）を指しています。',
       warn: '{{domain}} はまだ名前解決できません。公開の証明書を使う前に、サーバーを指すA/AAAAレコードを追加してください。',
     },
-    dnsNat: { warn: '{{domain}} は {{addresses}} を指していますが、これはこのサーバーのアドレスではありません。自宅のルーターの内側なら普通です。80番と443番をこのサーバーに転送してください。' },
+    dnsNat: {
+      warn: '{{domain}} は {{addresses}} を指していますが、これはこのサーバーのアドレスではありません。自宅のルーターの内側なら普通です。80番と443番をこのサーバーに転送してください。',
+    },
     dnsLan: {
       warn: 'このコンピューターからは {{domain}} がLAN内のアドレス（{{addresses}}）に解決されます。家の外からは公開アドレスに解決される必要があります。',
     },
     homeNetwork: {
       warn: 'サーバーが自分のドメインをLAN内のアドレス（{{addresses}}）に解決しています。Misskeyはプライベートアドレスを拒否するため、{{cidrs}} だけを許可します（allowedPrivateNetworks）。DNSの書き換え（AdGuard Home、NextDNS）やhostsの設定でも解決できます。',
     },
-    systemd: { pass: '起動時にsystemdがスタックを立ち上げます。', warn: 'systemdがありません。再起動後の復帰はDockerのrestartポリシーに任せます。' },
+    systemd: {
+      pass: '起動時にsystemdがスタックを立ち上げます。',
+      warn: 'systemdがありません。再起動後の復帰はDockerのrestartポリシーに任せます。',
+    },
   },
   jobs: {
     title: 'タスク',
@@ -425,7 +449,8 @@ export const ja: Messages = {
     MISSKEY_AUTH_FAILED: 'インスタンスがトークンを受け付けませんでした。新しいトークンで接続し直してください。',
     MISSKEY_NOT_CONNECTED: 'このサーバーにはまだ接続していません。最初の管理者を作るか、トークンを貼り付けてください。',
     MISSKEY_SETUP_PASSWORD_WRONG: 'セットアップパスワードが違います。',
-    MISSKEY_CHANGED_ELSEWHERE: '読み込んだ後に別の場所でリストが変更されました。何も書き込んでいません。新しいリストを確認してからやり直してください。',
+    MISSKEY_CHANGED_ELSEWHERE:
+      '読み込んだ後に別の場所でリストが変更されました。何も書き込んでいません。新しいリストを確認してからやり直してください。',
     MISSKEY_PROTECTED_USER: 'このアカウントは凍結できません（管理者・モデレーター・システムアカウント）。',
     MISSKEY_ALREADY_EXISTS: 'すでに登録されています。',
     MISSKEY_NATIVE_TOKEN_REQUIRED: 'アプリのトークンではなく、管理者本人のトークン（最初の管理者を作ったときのもの）が必要です。',

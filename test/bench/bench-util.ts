@@ -17,7 +17,7 @@ export async function writeTestData(path: string, bytes: number, seed = 1): Prom
   const zero = Buffer.alloc(MiB);
   const pool = Array.from({ length: 48 }, (_, i) => textBlock(seed * 1000 + i));
   let state = seed >>> 0;
-  const rnd = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   try {
     for (let off = 0, n = 0; off < bytes; off += MiB, n++) {
       const len = Math.min(MiB, bytes - off);
@@ -37,7 +37,7 @@ export async function writeTestData(path: string, bytes: number, seed = 1): Prom
 function textBlock(seed: number): Buffer {
   const words = Array.from({ length: 3000 }, (_, i) => (i * 7919 + seed).toString(36));
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const zipf = () => words[Math.floor(words.length * rnd() ** 3)]!;
   let out = '';
   let id = seed * 1_000_000;
@@ -57,7 +57,11 @@ export interface ProcResult {
 }
 
 /** Runs a command to completion; measures wall time, optionally peak RSS via GNU time. */
-export function runProc(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timed?: boolean } = {}): Promise<ProcResult> {
+export function runProc(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timed?: boolean } = {},
+): Promise<ProcResult> {
   const [c, a] = opts.timed ? ['/usr/bin/time', ['-f', 'PEAK_KIB=%M', cmd, ...args]] : [cmd, [...args]];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();

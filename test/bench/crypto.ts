@@ -46,14 +46,31 @@ async function child(mode: string, keysDir: string, a: string, b: string, worker
   const runner = createPartRunner({ workers });
   try {
     if (mode === 'encrypt') {
-      const parts = await encryptToParts(createReadStream(a, { highWaterMark: MiB }), { recipients: [desktop.toPublic()], signingKey: signing, sink: sink(b), runner });
+      const parts = await encryptToParts(createReadStream(a, { highWaterMark: MiB }), {
+        recipients: [desktop.toPublic()],
+        signingKey: signing,
+        sink: sink(b),
+        runner,
+      });
       await writeFile(join(b, 'parts.json'), JSON.stringify(parts));
     } else if (mode === 'decrypt') {
       const parts = JSON.parse(await readFile(join(a, 'parts.json'), 'utf8')) as ManifestPart[];
       const m = { recipients: [desktop.getFingerprint().toUpperCase()], parts } as BackupManifest;
-      await pipeline(openVerifiedPayload(m, source(a), { decryptionKey: desktop, verificationKey: signing.toPublic(), runner }), createWriteStream(b));
+      await pipeline(
+        openVerifiedPayload(m, source(a), { decryptionKey: desktop, verificationKey: signing.toPublic(), runner }),
+        createWriteStream(b),
+      );
     } else if (mode === 'backup') {
-      await writeBackup({ serverId: 'bench', sequence: 1, versions: {}, entries: entriesFromDirectory(a, 'data'), recipients: [desktop.toPublic()], signingKey: signing, sink: sink(b), runner });
+      await writeBackup({
+        serverId: 'bench',
+        sequence: 1,
+        versions: {},
+        entries: entriesFromDirectory(a, 'data'),
+        recipients: [desktop.toPublic()],
+        signingKey: signing,
+        sink: sink(b),
+        runner,
+      });
     } else if (mode === 'restore') {
       const m = await readBackupManifest(new Uint8Array(await readFile(join(a, MANIFEST_NAME))), signing.toPublic());
       await restoreToDirectory(m, source(a), b, { decryptionKey: desktop, verificationKey: signing.toPublic(), runner });
@@ -92,7 +109,9 @@ async function main(): Promise<void> {
     const fp = d.privateKey.getFingerprint().toUpperCase();
     void ((await readKey({ armoredKey: d.publicKey.armor() })) as PublicKey);
 
-    console.log(`data: timing ${timingMiB} MiB, memory ${smallMiB} and ${largeMiB} MiB; ${runs} alternating runs; calling thread + ${workers} worker(s)`);
+    console.log(
+      `data: timing ${timingMiB} MiB, memory ${smallMiB} and ${largeMiB} MiB; ${runs} alternating runs; calling thread + ${workers} worker(s)`,
+    );
     const input = join(dir, 'timing.bin');
     await writeTestData(input, timingMiB * MiB, 1);
 
@@ -105,7 +124,9 @@ async function main(): Promise<void> {
       const a = await ours('encrypt', dir, input, partsDir, workers);
       const g = await gpg(['--trust-model', 'always', '--compress-algo', 'none', '-r', fp, '-e', '-o', join(dir, 'gpg.pgp'), input]);
       enc.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs });
-      console.log(`encrypt run ${i + 1}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s (peak ${g.peakMiB?.toFixed(0)} MiB)`);
+      console.log(
+        `encrypt run ${i + 1}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s (peak ${g.peakMiB?.toFixed(0)} MiB)`,
+      );
     }
     // decrypt: ours (verified, via private temp files) vs gpg -d, alternating
     const dec: { ours: number; gpg: number; ratio: number }[] = [];
@@ -113,7 +134,9 @@ async function main(): Promise<void> {
       const a = await ours('decrypt', dir, partsDir, join(dir, 'ours.out'), workers);
       const g = await gpg(['-d', '-o', join(dir, 'gpg.out'), join(dir, 'gpg.pgp')]);
       dec.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs });
-      console.log(`decrypt run ${i + 1}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s`);
+      console.log(
+        `decrypt run ${i + 1}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s`,
+      );
     }
     await runProc('cmp', [input, join(dir, 'ours.out')]);
     await runProc('cmp', [input, join(dir, 'gpg.out')]);
@@ -123,8 +146,13 @@ async function main(): Promise<void> {
 
     // physical anchor: AES-256-CFB in openssl, file to file, and its in-memory speed
     const key = ['-K', '11'.repeat(32), '-iv', '22'.repeat(16)];
-    const osslEnc = median(await Promise.all([0].map(async () => (await runProc('openssl', ['enc', '-aes-256-cfb', ...key, '-in', input, '-out', join(dir, 'o.enc')])).wallMs)));
-    const osslDec = (await runProc('openssl', ['enc', '-d', '-aes-256-cfb', ...key, '-in', join(dir, 'o.enc'), '-out', join(dir, 'o.dec')])).wallMs;
+    const osslEnc = median(
+      await Promise.all(
+        [0].map(async () => (await runProc('openssl', ['enc', '-aes-256-cfb', ...key, '-in', input, '-out', join(dir, 'o.enc')])).wallMs),
+      ),
+    );
+    const osslDec = (await runProc('openssl', ['enc', '-d', '-aes-256-cfb', ...key, '-in', join(dir, 'o.enc'), '-out', join(dir, 'o.dec')]))
+      .wallMs;
     await rm(join(dir, 'o.enc'));
     await rm(join(dir, 'o.dec'));
     const speed = await runProc('openssl', ['speed', '-evp', 'aes-256-cfb', '-bytes', String(MiB), '-seconds', '2']);
@@ -132,7 +160,10 @@ async function main(): Promise<void> {
 
     // memory: full backup (tar → zstd → encrypt) and restore (verify → unzstd → untar) at two sizes
     const peaks: Record<string, { backup: number; restore: number }> = {};
-    for (const [label, size] of [['small', smallMiB], ['large', largeMiB]] as const) {
+    for (const [label, size] of [
+      ['small', smallMiB],
+      ['large', largeMiB],
+    ] as const) {
       const src = join(dir, `src-${label}`);
       const out = join(dir, `out-${label}`);
       const back = join(dir, `restored-${label}`);
@@ -144,7 +175,9 @@ async function main(): Promise<void> {
       const r = await ours('restore', dir, out, back, workers);
       await runProc('cmp', [join(src, 'blob.bin'), join(back, 'data', 'blob.bin')]);
       peaks[label] = { backup: b.maxRssMiB, restore: r.maxRssMiB };
-      console.log(`round trip ${size} MiB: backup ${(b.wallMs / 1000).toFixed(1)} s peak ${b.maxRssMiB.toFixed(0)} MiB; restore ${(r.wallMs / 1000).toFixed(1)} s peak ${r.maxRssMiB.toFixed(0)} MiB; cmp OK`);
+      console.log(
+        `round trip ${size} MiB: backup ${(b.wallMs / 1000).toFixed(1)} s peak ${b.maxRssMiB.toFixed(0)} MiB; restore ${(r.wallMs / 1000).toFixed(1)} s peak ${r.maxRssMiB.toFixed(0)} MiB; cmp OK`,
+      );
       await rm(src, { recursive: true });
       await rm(out, { recursive: true });
       await rm(back, { recursive: true });

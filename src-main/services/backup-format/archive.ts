@@ -120,7 +120,11 @@ export async function unpackArchive(
 }
 
 /** Writes the archive's members below `dir` (which must exist); refuses paths escaping it. */
-export async function extractToDirectory(compressed: Readable, dir: string, opts: RunOptions = {}): Promise<{ entries: number; bytes: number }> {
+export async function extractToDirectory(
+  compressed: Readable,
+  dir: string,
+  opts: RunOptions = {},
+): Promise<{ entries: number; bytes: number }> {
   return unpackArchive(compressed, (entry, body) => writeEntryUnder(dir, entry, body), opts);
 }
 
@@ -128,7 +132,8 @@ export async function extractToDirectory(compressed: Readable, dir: string, opts
 export async function writeEntryUnder(dir: string, entry: UnpackedEntry, body: Readable): Promise<void> {
   const root = resolve(dir);
   const target = resolve(root, ...entry.name.split('/'));
-  if (target !== root && !target.startsWith(root + sep)) throw new AppError('BACKUP_DAMAGED', 'Archive member escapes the target', { name: entry.name });
+  if (target !== root && !target.startsWith(root + sep))
+    throw new AppError('BACKUP_DAMAGED', 'Archive member escapes the target', { name: entry.name });
   if (entry.type === 'directory') {
     await mkdir(target, { recursive: true, mode: entry.mode & 0o777 });
     return;

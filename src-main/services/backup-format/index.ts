@@ -6,7 +6,15 @@ export { writeBackup, type BackupSink, type WriteBackupOptions, type ArchiveHead
 export { readBackupManifest, readBackup, restoreToDirectory, verifyBackup, type ReadBackupOptions } from './backup-reader';
 export { encryptToParts, type PartSink, type EncryptPartsOptions } from './parts-writer';
 export { openVerifiedPayload, type PartSource, type DecryptPartsOptions } from './parts-reader';
-export { packArchive, unpackArchive, extractToDirectory, entriesFromDirectory, bufferEntry, type ArchiveEntry, type UnpackedEntry } from './archive';
+export {
+  packArchive,
+  unpackArchive,
+  extractToDirectory,
+  entriesFromDirectory,
+  bufferEntry,
+  type ArchiveEntry,
+  type UnpackedEntry,
+} from './archive';
 export { signManifest, verifyManifest } from './manifest-signing';
 export { manifestSchema, canonicalJson, parseManifestJson, type BackupManifest, type ManifestPart } from './manifest';
 export { detectReplays, manifestKey, type ListedManifest, type ReplayFlag, type ReplayReason } from './replay';

@@ -28,7 +28,10 @@ export interface PartRunner {
  * turns into a process crash by default. Callers check `failure()` after openpgp.js finished and
  * discard the (truncated) result.
  */
-export function iterableToWeb(input: AsyncIterable<Uint8Array>, signal?: AbortSignal): { stream: ReadableStream<Uint8Array>; failure: () => unknown } {
+export function iterableToWeb(
+  input: AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): { stream: ReadableStream<Uint8Array>; failure: () => unknown } {
   const it = input[Symbol.asyncIterator]();
   let failure: unknown;
   const stream = new ReadableStream<Uint8Array>(
@@ -77,7 +80,12 @@ export class InlinePartRunner implements PartRunner {
     if (failure() !== undefined) throw failure();
   }
 
-  async decrypt(keys: DecryptKeyBytes, input: AsyncIterable<Uint8Array>, outPath: string, signal?: AbortSignal): Promise<{ plainSize: number }> {
+  async decrypt(
+    keys: DecryptKeyBytes,
+    input: AsyncIterable<Uint8Array>,
+    outPath: string,
+    signal?: AbortSignal,
+  ): Promise<{ plainSize: number }> {
     const { stream, failure } = iterableToWeb(input, signal);
     let result: { plainSize: number };
     try {
@@ -109,7 +117,12 @@ export class CompositePartRunner implements PartRunner {
     this.busy = runners.map(() => 0);
   }
 
-  encrypt(keys: EncryptKeyBytes, input: AsyncIterable<Uint8Array>, write: (chunk: Uint8Array) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  encrypt(
+    keys: EncryptKeyBytes,
+    input: AsyncIterable<Uint8Array>,
+    write: (chunk: Uint8Array) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     return this.with((r) => r.encrypt(keys, input, write, signal));
   }
 

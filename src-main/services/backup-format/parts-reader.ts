@@ -117,7 +117,12 @@ async function decryptOne(
         r = await it.next();
       } catch (e) {
         // A read error (missing object, dropped connection) is not evidence of tampering.
-        sourceError = new AppError('BACKUP_INCOMPLETE', `Part ${part.name} could not be read`, { part: part.name, reason: (e as Error).message }, { cause: e });
+        sourceError = new AppError(
+          'BACKUP_INCOMPLETE',
+          `Part ${part.name} could not be read`,
+          { part: part.name, reason: (e as Error).message },
+          { cause: e },
+        );
         throw sourceError;
       }
       if (r.done) break;

@@ -6,6 +6,9 @@ import { AppError } from '../../shared/errors';
 import type { DecryptKeyBytes, EncryptKeyBytes } from './part-crypto';
 import { CompositePartRunner, InlinePartRunner, type PartRunner } from './part-runner';
 import type { FromMain, ToMain } from './worker-protocol';
+import type * as EsbuildNs from 'esbuild';
+
+type EsbuildModule = typeof EsbuildNs;
 
 const IN_WINDOW = 2 * 1024 * 1024;
 
@@ -30,7 +33,7 @@ export function resolveWorkerSource(): Promise<WorkerSource> {
     const source = new URL('./part-worker.ts', here);
     if (source.protocol !== 'file:' || !existsSync(fileURLToPath(source))) throw new AppError('INTERNAL', 'part-worker script not found');
     const esbuildName = 'esbuild';
-    const esbuild = (await import(esbuildName)) as typeof import('esbuild');
+    const esbuild = (await import(esbuildName)) as EsbuildModule;
     const out = await esbuild.build({
       entryPoints: [fileURLToPath(source)],
       bundle: true,

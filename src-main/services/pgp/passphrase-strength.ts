@@ -58,7 +58,7 @@ export function checkPassphraseStrength(passphrase: string): PassphraseStrength 
   if (/[^a-zA-Z0-9\s]/.test(passphrase)) pool += 33;
   if (/\s/.test(passphrase)) pool += 1;
   // Non-ASCII (e.g. Japanese) characters come from a far larger alphabet.
-  if (/[^\u0000-\u007f]/.test(passphrase)) pool += 2000;
+  if ([...passphrase].some((c) => c.charCodeAt(0) > 0x7f)) pool += 2000;
 
   // Each distinct character contributes fully; repeats contribute little.
   const distinct = new Set(chars).size;

@@ -34,7 +34,11 @@ export async function makeGpgHome(passphrase?: string): Promise<GpgHome> {
         child.stdout.on('data', (c: Buffer) => out.push(c));
         child.stderr.on('data', (c: Buffer) => (err += String(c)));
         child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve({ stdout: Buffer.concat(out), stderr: err }) : reject(new Error(`gpg ${args.join(' ')} exited ${code}: ${err}`))));
+        child.on('close', (code) =>
+          code === 0
+            ? resolve({ stdout: Buffer.concat(out), stderr: err })
+            : reject(new Error(`gpg ${args.join(' ')} exited ${code}: ${err}`)),
+        );
         child.stdin.on('error', () => undefined); // gpg may exit without reading stdin (EPIPE)
         child.stdin.end(opts.input ?? '');
       }),

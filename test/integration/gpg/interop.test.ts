@@ -28,7 +28,9 @@ afterAll(async () => {
 
 async function gpgFingerprint(uid: string): Promise<string> {
   const { stdout } = await gpg.gpg(['--with-colons', '--list-keys', uid]);
-  const fpr = String(stdout).split('\n').find((l) => l.startsWith('fpr:'));
+  const fpr = String(stdout)
+    .split('\n')
+    .find((l) => l.startsWith('fpr:'));
   return fpr!.split(':')[9]!;
 }
 
@@ -80,7 +82,19 @@ describe('GnuPG 2.2 interop', () => {
     const plain = testData(2_000_000, 41);
     const input = join(work.path, 'plain.bin');
     await writeFile(input, plain);
-    const enc = await gpg.gpg(['--compress-algo', 'none', '--recipient', ours.info.fingerprint, '--local-user', signerFp, '--sign', '--encrypt', '--output', '-', input]);
+    const enc = await gpg.gpg([
+      '--compress-algo',
+      'none',
+      '--recipient',
+      ours.info.fingerprint,
+      '--local-user',
+      signerFp,
+      '--sign',
+      '--encrypt',
+      '--output',
+      '-',
+      input,
+    ]);
     const dec = await gpg.gpg(['--encrypt', '--compress-algo', 'none', '--recipient', ours.info.fingerprint, '--output', '-', input]);
 
     const key = await unlockPrivateKey(ours.armoredPrivate, 'desktop passphrase 55');
@@ -103,7 +117,11 @@ describe('GnuPG 2.2 interop', () => {
     // ...but not when the pinned key is another one
     const other = await generateServerSigningKey({ serverId: 'x' });
     await expect(
-      decryptPartToFile(Readable.toWeb(Readable.from([enc.stdout])) as ReadableStream<Uint8Array>, { decryptionKey: key.write(), verificationKey: other.publicKey.write() }, outPath + '2'),
+      decryptPartToFile(
+        Readable.toWeb(Readable.from([enc.stdout])) as ReadableStream<Uint8Array>,
+        { decryptionKey: key.write(), verificationKey: other.publicKey.write() },
+        outPath + '2',
+      ),
     ).rejects.toMatchObject({ code: 'BACKUP_SIGNATURE_INVALID' });
   });
 });

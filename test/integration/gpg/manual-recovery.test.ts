@@ -56,7 +56,10 @@ describe('stock gpg 2.2 + zstd + tar restore a backup made by our code', () => {
     }).finally(() => runner.close());
     expect(manifest.parts.length).toBeGreaterThanOrEqual(3);
 
-    await writeFile(join(dir, 'ohitori-recovery-key.asc'), await exportRecoveryKey({ armoredAppKey: desktop.armoredPrivate, passphrase: PASS }));
+    await writeFile(
+      join(dir, 'ohitori-recovery-key.asc'),
+      await exportRecoveryKey({ armoredAppKey: desktop.armoredPrivate, passphrase: PASS }),
+    );
     await writeFile(join(dir, 'signing-key.asc'), server.armoredPublic);
 
     const { stderr } = await gpg.sh(await docBlock(), dir);
@@ -77,7 +80,10 @@ describe('stock gpg 2.2 + zstd + tar restore a backup made by our code', () => {
     expect(text.match(/iter\+salt S2K, algo: 9/g)).toHaveLength(2);
     expect(text.match(/skey\[\d\]: \[v4 protected\]/g)).toHaveLength(2);
     // the app copy (Argon2+AEAD, which gpg 2.2 cannot import) carries no plain secret either
-    const app = await gpg.gpg(['--list-packets'], { input: desktop.armoredPrivate }).then((r) => String(r.stdout), (e: Error) => e.message);
+    const app = await gpg.gpg(['--list-packets'], { input: desktop.armoredPrivate }).then(
+      (r) => String(r.stdout),
+      (e: Error) => e.message,
+    );
     expect(app).not.toMatch(/skey\[\d\]: \[\d+ bits\]/);
   });
 });

@@ -21,11 +21,14 @@ async function evilArchive(name: string): Promise<Readable> {
 describe('archive', () => {
   it('round-trips entries through tar + zstd', async () => {
     const out: Record<string, string> = {};
-    await unpackArchive(packArchive([bufferEntry('a/b.txt', 'hello'), { type: 'directory', name: 'd' }, bufferEntry('c', '')]), async (e, body) => {
-      let s = '';
-      for await (const c of body) s += String(c);
-      out[`${e.type}:${e.name}`] = s;
-    });
+    await unpackArchive(
+      packArchive([bufferEntry('a/b.txt', 'hello'), { type: 'directory', name: 'd' }, bufferEntry('c', '')]),
+      async (e, body) => {
+        let s = '';
+        for await (const c of body) s += String(c);
+        out[`${e.type}:${e.name}`] = s;
+      },
+    );
     expect(out).toEqual({ 'file:a/b.txt': 'hello', 'directory:d': '', 'file:c': '' });
   });
 
@@ -38,6 +41,10 @@ describe('archive', () => {
 
   it('refuses to pack unsafe names', async () => {
     const s = packArchive([bufferEntry('../x', 'a')]);
-    await expect((async () => { for await (const _ of s) void _; })()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(
+      (async () => {
+        for await (const _ of s) void _;
+      })(),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

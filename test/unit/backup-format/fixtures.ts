@@ -23,7 +23,14 @@ export async function makeKeys(): Promise<TestKeys> {
   const d = await generateKey({ userIDs: [{ name: 'Desktop', email: 'd@example.org' }], format: 'object' });
   const o = await generateKey({ userIDs: [{ name: 'Other', email: 'o@example.org' }], format: 'object' });
   const s = await generateServerSigningKey({ serverId: 'srv1' });
-  return { desktop: d.privateKey, desktopPublic: d.publicKey, other: o.privateKey, otherPublic: o.publicKey, signing: s.privateKey, signingPublic: s.publicKey };
+  return {
+    desktop: d.privateKey,
+    desktopPublic: d.publicKey,
+    other: o.privateKey,
+    otherPublic: o.publicKey,
+    signing: s.privateKey,
+    signingPublic: s.publicKey,
+  };
 }
 
 export async function tempDir(prefix = 'ohitori-test-'): Promise<{ path: string; remove: () => Promise<void> }> {

@@ -24,7 +24,10 @@ let bundle: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ohitori-mem-'));
   await build({
-    entryPoints: { crypto: join(root, 'test/bench/crypto.ts'), 'part-worker': join(root, 'src-main/services/backup-format/part-worker.ts') },
+    entryPoints: {
+      crypto: join(root, 'test/bench/crypto.ts'),
+      'part-worker': join(root, 'src-main/services/backup-format/part-worker.ts'),
+    },
     outdir: join(dir, 'bundle'),
     bundle: true,
     platform: 'node',

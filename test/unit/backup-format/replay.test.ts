@@ -25,7 +25,10 @@ function m(sequence: number, finishedAt: string, serverId = 'srv1'): BackupManif
     parts: [{ name: partName(0), size: 1, sha256: '0'.repeat(64), plainSize: 1 }],
   };
 }
-const at = (x: BackupManifest, prefix = 'backups'): ListedManifest => ({ key: manifestKey(backupFolder(prefix, x.serverId, x.backupId)), manifest: x });
+const at = (x: BackupManifest, prefix = 'backups'): ListedManifest => ({
+  key: manifestKey(backupFolder(prefix, x.serverId, x.backupId)),
+  manifest: x,
+});
 
 describe('replay detection', () => {
   const a = m(1, '2026-11-01T03:00:00.000Z');
@@ -53,7 +56,9 @@ describe('replay detection', () => {
   });
 
   it('flags backups older than the highest sequence the desktop has seen', () => {
-    expect(detectReplays([at(a), at(b)], { serverId: 'srv1', knownHighest: 2 })).toEqual([{ key: at(a).key, reasons: ['older-than-known'] }]);
+    expect(detectReplays([at(a), at(b)], { serverId: 'srv1', knownHighest: 2 })).toEqual([
+      { key: at(a).key, reasons: ['older-than-known'] },
+    ]);
   });
 });
 

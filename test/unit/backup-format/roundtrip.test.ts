@@ -52,14 +52,20 @@ describe.each(runners)('backup round trip (%s runner)', (label, makeRunner) => {
       });
       expect(log.at(-1)).toBe(MANIFEST_NAME);
       expect(manifest.parts.length).toBeGreaterThan(2);
-      expect(manifest.recipients).toEqual([keys.desktopPublic.getFingerprint().toUpperCase(), keys.otherPublic.getFingerprint().toUpperCase()]);
-      const m = await readBackupManifest(await readBytes(join(out, MANIFEST_NAME)), keys.signingPublic, { serverId: 'srv1', backupId: manifest.backupId });
+      expect(manifest.recipients).toEqual([
+        keys.desktopPublic.getFingerprint().toUpperCase(),
+        keys.otherPublic.getFingerprint().toUpperCase(),
+      ]);
+      const m = await readBackupManifest(await readBytes(join(out, MANIFEST_NAME)), keys.signingPublic, {
+        serverId: 'srv1',
+        backupId: manifest.backupId,
+      });
       expect(m).toEqual(manifest);
       // Both recipients can restore.
       for (const key of [keys.desktop, keys.other]) {
         const dir = join(restored, key.getFingerprint());
         await mkdir(dir);
-        await restoreToDirectory(m, fileSource(out), dir, { decryptionKey: key, verificationKey: keys.signingPublic, runner});
+        await restoreToDirectory(m, fileSource(out), dir, { decryptionKey: key, verificationKey: keys.signingPublic, runner });
         for (const f of ['db/misskey.dump', 'files/a.webp', 'files/empty', 'config.yml']) {
           // Buffer.equals: vitest's deep equality walks buffers byte by byte (seconds per MiB).
           expect((await readFile(join(dir, 'stack', f))).equals(await readFile(join(work.path, 'src', f)))).toBe(true);

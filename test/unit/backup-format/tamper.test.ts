@@ -53,13 +53,24 @@ afterAll(async () => {
 });
 
 /** Reads the verified payload; returns what was released and the error, and checks temp files are gone. */
-async function consume(dir: string, m: BackupManifest, runner: PartRunner, signal?: AbortSignal): Promise<{ released: Buffer; error?: unknown }> {
+async function consume(
+  dir: string,
+  m: BackupManifest,
+  runner: PartRunner,
+  signal?: AbortSignal,
+): Promise<{ released: Buffer; error?: unknown }> {
   const tempBase = join(work.path, 'tmp');
   await mkdir(tempBase, { recursive: true });
   const chunks: Buffer[] = [];
   let error: unknown;
   try {
-    for await (const c of openVerifiedPayload(m, fileSource(dir), { decryptionKey: keys.desktop, verificationKey: keys.signingPublic, runner, tempBase, ...(signal ? { signal } : {}) })) {
+    for await (const c of openVerifiedPayload(m, fileSource(dir), {
+      decryptionKey: keys.desktop,
+      verificationKey: keys.signingPublic,
+      runner,
+      tempBase,
+      ...(signal ? { signal } : {}),
+    })) {
       chunks.push(c as Buffer);
     }
   } catch (e) {
@@ -87,7 +98,13 @@ const before = (k: number) => manifest.parts.slice(0, k).reduce((n, p) => n + p.
 
 describe('tampering (seeded random cases)', () => {
   const rnd = prng(20261126);
-  const cases = Array.from({ length: 48 }, (_, i) => ({ i, kind: i % 4 === 3 ? ('truncate' as const) : ('flip' as const), target: Math.floor(rnd() * 1e9), pos: rnd(), xor: 1 + Math.floor(rnd() * 255) }));
+  const cases = Array.from({ length: 48 }, (_, i) => ({
+    i,
+    kind: i % 4 === 3 ? ('truncate' as const) : ('flip' as const),
+    target: Math.floor(rnd() * 1e9),
+    pos: rnd(),
+    xor: 1 + Math.floor(rnd() * 255),
+  }));
 
   it.each(cases)('case $i: $kind', async ({ i, kind, target, pos, xor }) => {
     const files = [...manifest.parts.map((p) => p.name), MANIFEST_NAME];
@@ -101,7 +118,10 @@ describe('tampering (seeded random cases)', () => {
     await writeFile(join(dir, file), mutated);
 
     if (file === MANIFEST_NAME) {
-      const e = await verifyManifest(new Uint8Array(mutated), keys.signingPublic).then(() => undefined, (x: unknown) => x);
+      const e = await verifyManifest(new Uint8Array(mutated), keys.signingPublic).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expectRejected(e);
       return;
     }
@@ -118,28 +138,66 @@ describe('tampering (seeded random cases)', () => {
     for (let at = 0; at < bytes.length; at++) {
       const m = Uint8Array.from(bytes);
       m[at]! ^= 1 + (at % 255);
-      expectRejected(await verifyManifest(m, keys.signingPublic).then(() => undefined, (x: unknown) => x));
+      expectRejected(
+        await verifyManifest(m, keys.signingPublic).then(
+          () => undefined,
+          (x: unknown) => x,
+        ),
+      );
     }
-    for (let n = 0; n < bytes.length; n++) expectRejected(await verifyManifest(bytes.subarray(0, n), keys.signingPublic).then(() => undefined, (x: unknown) => x));
+    for (let n = 0; n < bytes.length; n++)
+      expectRejected(
+        await verifyManifest(bytes.subarray(0, n), keys.signingPublic).then(
+          () => undefined,
+          (x: unknown) => x,
+        ),
+      );
   }, 60_000);
 });
 
 describe('forgeries', () => {
   it('a manifest signed by another key is refused', async () => {
     const m2 = await signManifest({ ...manifest, signingKey: keys.other.getFingerprint().toUpperCase() }, keys.other);
-    expectRejected(await verifyManifest(m2, keys.signingPublic).then(() => undefined, (x: unknown) => x), ['BACKUP_SIGNATURE_INVALID']);
+    expectRejected(
+      await verifyManifest(m2, keys.signingPublic).then(
+        () => undefined,
+        (x: unknown) => x,
+      ),
+      ['BACKUP_SIGNATURE_INVALID'],
+    );
   });
 
   it('an unsigned manifest is refused as unsigned', async () => {
-    const message = await createMessage({ binary: new TextEncoder().encode(canonicalJson(manifest)), filename: 'manifest.json', format: 'binary', date: new Date(0) });
+    const message = await createMessage({
+      binary: new TextEncoder().encode(canonicalJson(manifest)),
+      filename: 'manifest.json',
+      format: 'binary',
+      date: new Date(0),
+    });
     const bare = message.write() as Uint8Array;
-    expectRejected(await verifyManifest(bare, keys.signingPublic).then(() => undefined, (x: unknown) => x), ['BACKUP_UNSIGNED']);
+    expectRejected(
+      await verifyManifest(bare, keys.signingPublic).then(
+        () => undefined,
+        (x: unknown) => x,
+      ),
+      ['BACKUP_UNSIGNED'],
+    );
   });
 
   it('a manifest signed as cleartext/detached by the right key but not in our form is refused', async () => {
-    const message = await createMessage({ binary: new TextEncoder().encode(canonicalJson(manifest)), filename: 'other.json', format: 'binary' });
+    const message = await createMessage({
+      binary: new TextEncoder().encode(canonicalJson(manifest)),
+      filename: 'other.json',
+      format: 'binary',
+    });
     const signed = (await sign({ message, signingKeys: keys.signing, format: 'binary' })) as Uint8Array;
-    expectRejected(await verifyManifest(signed, keys.signingPublic).then(() => undefined, (x: unknown) => x), ['BACKUP_DAMAGED']);
+    expectRejected(
+      await verifyManifest(signed, keys.signingPublic).then(
+        () => undefined,
+        (x: unknown) => x,
+      ),
+      ['BACKUP_DAMAGED'],
+    );
   });
 
   /** Parts made by a bucket writer holding only the public key, listed in a manifest the server signed. */
@@ -155,7 +213,9 @@ describe('forgeries', () => {
     })) as Uint8Array;
     await writeFile(join(dir, 'part-00000.pgp'), ct);
     const { createHash } = await import('node:crypto');
-    const parts = manifest.parts.map((p, i) => (i === 0 ? { ...p, size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') } : p));
+    const parts = manifest.parts.map((p, i) =>
+      i === 0 ? { ...p, size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') } : p,
+    );
     return { dir, m: { ...manifest, parts } };
   }
 
@@ -188,8 +248,12 @@ describe('forgeries', () => {
 
   it('a manifest copied under another backup id is flagged as replayed', async () => {
     const bytes = await readBytes(join(genuine, MANIFEST_NAME));
-    await expect(readBackupManifest(bytes, keys.signingPublic, { serverId: 'srv1', backupId: '20300101T000000Z-00000099' })).rejects.toMatchObject({ code: 'BACKUP_REPLAYED' });
-    await expect(readBackupManifest(bytes, keys.signingPublic, { serverId: 'srv1', backupId: manifest.backupId })).resolves.toEqual(manifest);
+    await expect(
+      readBackupManifest(bytes, keys.signingPublic, { serverId: 'srv1', backupId: '20300101T000000Z-00000099' }),
+    ).rejects.toMatchObject({ code: 'BACKUP_REPLAYED' });
+    await expect(readBackupManifest(bytes, keys.signingPublic, { serverId: 'srv1', backupId: manifest.backupId })).resolves.toEqual(
+      manifest,
+    );
   });
 
   it('abort mid-way cancels, releases nothing more and removes temp files', async () => {
@@ -197,11 +261,20 @@ describe('forgeries', () => {
     const tempBase = join(work.path, 'tmp');
     let n = 0;
     const err = await (async () => {
-      for await (const c of openVerifiedPayload(manifest, fileSource(genuine), { decryptionKey: keys.desktop, verificationKey: keys.signingPublic, runner: workers, tempBase, signal: ac.signal })) {
+      for await (const c of openVerifiedPayload(manifest, fileSource(genuine), {
+        decryptionKey: keys.desktop,
+        verificationKey: keys.signingPublic,
+        runner: workers,
+        tempBase,
+        signal: ac.signal,
+      })) {
         n += (c as Buffer).length;
         ac.abort();
       }
-    })().then(() => undefined, (e: unknown) => e);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expectRejected(err, ['CANCELLED']);
     expect(n).toBeLessThanOrEqual(before(1));
     expect(await readdir(tempBase)).toEqual([]);

@@ -56,7 +56,9 @@ describe('key generation', () => {
     expect(await s2kTypes(rec)).toEqual(['iterated', 'iterated']);
     expect((await readPrivateKey({ armoredKey: rec })).isDecrypted()).toBe(false);
     await expect(unlockPrivateKey(rec, 'nope nope nope')).rejects.toMatchObject({ code: 'KEY_WRONG_PASSPHRASE' });
-    await expect(exportRecoveryKey({ armoredAppKey: gen.armoredPrivate, passphrase: 'wrong passphrase 123' })).rejects.toMatchObject({ code: 'KEY_WRONG_PASSPHRASE' });
+    await expect(exportRecoveryKey({ armoredAppKey: gen.armoredPrivate, passphrase: 'wrong passphrase 123' })).rejects.toMatchObject({
+      code: 'KEY_WRONG_PASSPHRASE',
+    });
   });
 
   it('makes an unprotected sign-only server key', async () => {
@@ -74,7 +76,9 @@ describe('import', () => {
     const imp = await importPrivateKey({ armored: rec, passphrase: PASS });
     expect(imp.info.fingerprint).toBe(gen.info.fingerprint);
     expect(await s2kTypes(imp.armoredPrivate)).toEqual(['argon2', 'argon2']);
-    await expect(importPrivateKey({ armored: rec, passphrase: 'wrong passphrase 123' })).rejects.toMatchObject({ code: 'KEY_WRONG_PASSPHRASE' });
+    await expect(importPrivateKey({ armored: rec, passphrase: 'wrong passphrase 123' })).rejects.toMatchObject({
+      code: 'KEY_WRONG_PASSPHRASE',
+    });
     await expect(importPrivateKey({ armored: 'garbage', passphrase: PASS })).rejects.toMatchObject({ code: 'KEY_INVALID' });
   });
 

@@ -50,7 +50,17 @@ describe('preflight rules', () => {
 
   it('blocks on what setup cannot work around, and offers the fixes it can apply', () => {
     const r = preflightReport(
-      { ...GOOD, dockerVersion: undefined, dockerAccess: 'none', compose: undefined, caddyVersion: undefined, caddyRunning: false, diskFreeMb: 1000, memMb: 512, swapMb: 0 },
+      {
+        ...GOOD,
+        dockerVersion: undefined,
+        dockerAccess: 'none',
+        compose: undefined,
+        caddyVersion: undefined,
+        caddyRunning: false,
+        diskFreeMb: 1000,
+        memMb: 512,
+        swapMb: 0,
+      },
       'misskey.example.com',
       [],
     );
@@ -66,10 +76,24 @@ describe('preflight rules', () => {
   });
 
   it('names the program holding 80/443, but accepts Caddy and our own stack on 3000', () => {
-    const nginx = preflightReport({ ...GOOD, listening: [{ address: '0.0.0.0', port: 80, program: 'nginx' }, { address: '127.0.0.1', port: 3000, program: 'node' }] }, 'm.example.com', []);
+    const nginx = preflightReport(
+      {
+        ...GOOD,
+        listening: [
+          { address: '0.0.0.0', port: 80, program: 'nginx' },
+          { address: '127.0.0.1', port: 3000, program: 'node' },
+        ],
+      },
+      'm.example.com',
+      [],
+    );
     expect(byId(nginx).ports).toMatchObject({ status: 'fail', values: { programs: 'nginx:80' } });
     expect(byId(nginx).port3000).toMatchObject({ status: 'fail', values: { program: 'node' } });
-    const rerun = preflightReport({ ...GOOD, existingStack: true, listening: [...GOOD.listening, { address: '127.0.0.1', port: 3000, program: 'docker-proxy' }] }, 'm.example.com', []);
+    const rerun = preflightReport(
+      { ...GOOD, existingStack: true, listening: [...GOOD.listening, { address: '127.0.0.1', port: 3000, program: 'docker-proxy' }] },
+      'm.example.com',
+      [],
+    );
     expect(byId(rerun).port3000!.status).toBe('pass');
   });
 
@@ -81,10 +105,14 @@ describe('preflight rules', () => {
   });
 
   it('recognises the home network cases and proposes only the narrowest allowedPrivateNetworks', () => {
-    const natted = preflightReport({ ...GOOD, addresses: ['192.168.1.20'], serverResolves: ['198.51.100.9'] }, 'm.example.com', ['198.51.100.9']);
+    const natted = preflightReport({ ...GOOD, addresses: ['192.168.1.20'], serverResolves: ['198.51.100.9'] }, 'm.example.com', [
+      '198.51.100.9',
+    ]);
     expect(byId(natted).dnsNat!.status).toBe('warn');
     expect(natted.proposedAllowedPrivateNetworks).toEqual([]);
-    const splitHorizon = preflightReport({ ...GOOD, addresses: ['192.168.1.20'], serverResolves: ['192.168.1.20'] }, 'm.example.com', ['192.168.1.20']);
+    const splitHorizon = preflightReport({ ...GOOD, addresses: ['192.168.1.20'], serverResolves: ['192.168.1.20'] }, 'm.example.com', [
+      '192.168.1.20',
+    ]);
     expect(byId(splitHorizon).dns!.status).toBe('pass');
     expect(byId(splitHorizon).homeNetwork).toMatchObject({ status: 'warn', values: { cidrs: '192.168.1.20/32' } });
     expect(splitHorizon.proposedAllowedPrivateNetworks).toEqual(['192.168.1.20/32']);
@@ -95,9 +123,38 @@ describe('preflight rules', () => {
   it('has words in both languages for every message it can produce', () => {
     const variants: ServerFacts[] = [
       GOOD,
-      { ...GOOD, osId: 'arch', arch: 'riscv64', memMb: 1500, swapMb: 0, diskFreeMb: 5000, dockerAccess: 'sudo', caddyRunning: false, firewalld: true, fsType: 'btrfs', systemd: false, listening: [] },
-      { ...GOOD, osVersion: '20.04', memMb: 100, diskFreeMb: 10, dockerVersion: undefined, dockerAccess: 'none', compose: undefined, caddyVersion: undefined },
-      { ...GOOD, listening: [{ address: '0.0.0.0', port: 443, program: 'apache2' }, { address: '127.0.0.1', port: 3000, program: 'x' }], serverResolves: ['10.0.0.5'] },
+      {
+        ...GOOD,
+        osId: 'arch',
+        arch: 'riscv64',
+        memMb: 1500,
+        swapMb: 0,
+        diskFreeMb: 5000,
+        dockerAccess: 'sudo',
+        caddyRunning: false,
+        firewalld: true,
+        fsType: 'btrfs',
+        systemd: false,
+        listening: [],
+      },
+      {
+        ...GOOD,
+        osVersion: '20.04',
+        memMb: 100,
+        diskFreeMb: 10,
+        dockerVersion: undefined,
+        dockerAccess: 'none',
+        compose: undefined,
+        caddyVersion: undefined,
+      },
+      {
+        ...GOOD,
+        listening: [
+          { address: '0.0.0.0', port: 443, program: 'apache2' },
+          { address: '127.0.0.1', port: 3000, program: 'x' },
+        ],
+        serverResolves: ['10.0.0.5'],
+      },
     ];
     const dns = [[], ['203.0.113.7'], ['198.51.100.1'], ['192.168.0.1']];
     for (const f of variants)
@@ -115,11 +172,38 @@ describe('preflight rules', () => {
 describe('server facts parsing', () => {
   it('reads the probe output, including sockets in every notation', () => {
     const user = parseFacts(
-      ['os_id=debian', 'os_version=12', 'os_name=Debian GNU/Linux 12 (bookworm)', 'arch=x86_64', 'mem_kb=4000000', 'swap_kb=0', 'disk_free_kb=20971520', 'fs_type=btrfs', 'user=me', 'compose_v1=1.29.2', 'pkg=apt-get', 'addr=127.0.0.1', 'addr=10.0.0.2', 'resolves=10.0.0.2', 'junk line'].join('\n'),
+      [
+        'os_id=debian',
+        'os_version=12',
+        'os_name=Debian GNU/Linux 12 (bookworm)',
+        'arch=x86_64',
+        'mem_kb=4000000',
+        'swap_kb=0',
+        'disk_free_kb=20971520',
+        'fs_type=btrfs',
+        'user=me',
+        'compose_v1=1.29.2',
+        'pkg=apt-get',
+        'addr=127.0.0.1',
+        'addr=10.0.0.2',
+        'resolves=10.0.0.2',
+        'junk line',
+      ].join('\n'),
     );
-    const root = parseFacts(['listen=0.0.0.0:22 sshd', 'listen=[::]:443 caddy', 'listen=127.0.0.1:3000 docker-proxy', 'docker_sudo=20.10.24'].join('\n'));
+    const root = parseFacts(
+      ['listen=0.0.0.0:22 sshd', 'listen=[::]:443 caddy', 'listen=127.0.0.1:3000 docker-proxy', 'docker_sudo=20.10.24'].join('\n'),
+    );
     const f = factsFrom(user, root);
-    expect(f).toMatchObject({ osId: 'debian', memMb: 3906, diskFreeMb: 20480, fsType: 'btrfs', dockerAccess: 'sudo', dockerVersion: '20.10.24', compose: { kind: 'v1' }, packageManager: 'apt' });
+    expect(f).toMatchObject({
+      osId: 'debian',
+      memMb: 3906,
+      diskFreeMb: 20480,
+      fsType: 'btrfs',
+      dockerAccess: 'sudo',
+      dockerVersion: '20.10.24',
+      compose: { kind: 'v1' },
+      packageManager: 'apt',
+    });
     expect(f.listening).toEqual([
       { address: '0.0.0.0', port: 22, program: 'sshd' },
       { address: '::', port: 443, program: 'caddy' },
@@ -130,7 +214,8 @@ describe('server facts parsing', () => {
   });
 
   it('classifies addresses', () => {
-    for (const a of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.1', '127.0.0.1', '100.64.0.1', 'fd00::1', '::1', 'fe80::1']) expect(isPrivateAddress(a), a).toBe(true);
+    for (const a of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.1', '127.0.0.1', '100.64.0.1', 'fd00::1', '::1', 'fe80::1'])
+      expect(isPrivateAddress(a), a).toBe(true);
     for (const a of ['8.8.8.8', '172.32.0.1', '203.0.113.7', '2001:db8::1', 'not-an-ip']) expect(isPrivateAddress(a), a).toBe(false);
     expect(narrowestCidr('192.168.1.20')).toBe('192.168.1.20/32');
     expect(narrowestCidr('fd00::5')).toBe('fd00::5/128');
