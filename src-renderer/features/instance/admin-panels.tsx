@@ -6,6 +6,9 @@ import { call } from '../../api/client';
 import { useStore } from '../../stores/store';
 import { Panel } from './instance-ui';
 
+/** Stable empty lists for selectors (a new [] per call would re-render forever). */
+const NONE: readonly never[] = [];
+
 const SHOWN: readonly (keyof InstanceSettings)[] = [
   'version',
   'name',
@@ -166,7 +169,7 @@ export function ProfilePanel({ profileId, settings }: { readonly profileId: stri
 
 export function RelaysPanel({ profileId }: { readonly profileId: string }) {
   const { t } = useTranslation();
-  const relays = useStore((s) => s.instanceRelays ?? []);
+  const relays = useStore((s) => s.instanceRelays ?? NONE);
   const setRelays = useStore((s) => s.setInstanceRelays);
   const [inbox, setInbox] = useState('');
   const [error, setError] = useState<AppErrorData>();
@@ -219,7 +222,7 @@ export function RelaysPanel({ profileId }: { readonly profileId: string }) {
 /** Block list: shows what was read; every change is checked against it (changed elsewhere → refused). */
 export function BlocksPanel({ profileId }: { readonly profileId: string }) {
   const { t } = useTranslation();
-  const blocks = useStore((s) => s.instanceBlocks ?? []);
+  const blocks = useStore((s) => s.instanceBlocks ?? NONE);
   const setBlocks = useStore((s) => s.setInstanceBlocks);
   const upsertJob = useStore((s) => s.upsertJob);
   const [host, setHost] = useState('');

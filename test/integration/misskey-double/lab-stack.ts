@@ -71,7 +71,17 @@ export class DoubleStack {
     readonly lab: LabEnv,
     readonly server: LabServerName,
     readonly image: string,
-    readonly opts: { setupPassword?: string; domain?: string; filesOwner?: number; misskeyVersion?: string } = {},
+    readonly opts: {
+      setupPassword?: string;
+      domain?: string;
+      filesOwner?: number;
+      misskeyVersion?: string;
+      /**
+       * Also publish on 127.0.0.1:3000 inside the server, the real compose shape, so the server's
+       * Caddy (`https://<domain>` → localhost:3000) reaches it. Only one stack per server can.
+       */
+      loopback3000?: boolean;
+    } = {},
   ) {
     this.serverDir = `/var/tmp/${this.project}`;
     this.hostDir = join(lab.servers[server].root, this.serverDir);
@@ -89,7 +99,7 @@ export class DoubleStack {
   web:
     image: ${this.image}
     init: true
-    ports: ["${this.lab.servers[this.server].ip}:${this.port}:3000"]
+    ports: ["${this.lab.servers[this.server].ip}:${this.port}:3000"${this.opts.loopback3000 ? ', "127.0.0.1:3000:3000"' : ''}]
     volumes: ["${d}/files:/misskey/files", "${d}/.config:/misskey/.config:ro"]
     depends_on: {db: {condition: service_healthy}, redis: {condition: service_healthy}}
     environment: {DOUBLE_MISSKEY_VERSION: "${this.opts.misskeyVersion ?? '2026.5.4'}"}
