@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { AppEvent } from '../shared/jobs';
 import { JobRunner } from './jobs/job-runner';
 import { KeysService } from './keys/keys-service';
+import { SetupService } from './setup/setup-service';
+import { HostKeyStore } from './ssh/host-key-store';
 import { InstanceService } from './misskey/instance-service';
 import { fetchFromEnv } from './misskey/resolve-override';
 import { ProfileStore } from './profiles/profile-store';
@@ -28,6 +30,7 @@ export interface Services {
   readonly profiles: ProfileStore;
   readonly jobs: JobRunner;
   readonly keys: KeysService;
+  readonly setup: SetupService;
   readonly instance: InstanceService;
 }
 
@@ -43,6 +46,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   return {
     options,
     vault,
+    setup: new SetupService(profiles, vault, new HostKeyStore(options.dataDir)),
     keys: new KeysService(options.dataDir, vault),
     settings: new SettingsStore(options.dataDir),
     profiles,

@@ -68,6 +68,14 @@ const fingerprint = z.string().regex(/^[0-9A-Fa-f ]{40,50}$/, 'fingerprint');
 const passphrase = z.string().min(1).max(1024);
 const armoredKey = z.string().min(100).max(200_000).includes('-----BEGIN PGP');
 
+const setupChoices = {
+  profileId: id,
+  tls: z.enum(['acme', 'internal']),
+  email: z.string().email().max(254).optional(),
+  restrictSignIn: z.boolean(),
+  allowedPrivateNetworks: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'CIDR')).max(16),
+};
+
 export const schemas = {
   'app:info': empty,
   'settings:get': empty,
@@ -85,6 +93,9 @@ export const schemas = {
   'jobs:dismiss': z.object({ id }).strict(),
   'diagnostics:self-check': z.object({ askFirst: z.boolean() }).strict(),
   'shell:open-external': z.object({ url: z.string().url().max(2048) }).strict(),
+  'setup:preflight': z.object({ profileId: id }).strict(),
+  'setup:review': z.object(setupChoices).strict(),
+  'setup:apply': z.object(setupChoices).strict(),
   'keys:list': empty,
   'keys:strength': z.object({ passphrase: z.string().max(1024) }).strict(),
   'keys:generate': z
@@ -206,6 +217,9 @@ export interface Results {
   'jobs:dismiss': { readonly dismissed: boolean };
   'diagnostics:self-check': JobSnapshot;
   'shell:open-external': { readonly opened: boolean };
+  'setup:preflight': JobSnapshot;
+  'setup:review': JobSnapshot;
+  'setup:apply': JobSnapshot;
   'keys:list': KeysState;
   'keys:strength': PassphraseStrengthView;
   'keys:generate': JobSnapshot;

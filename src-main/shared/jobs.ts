@@ -36,13 +36,15 @@ export interface JobSnapshot {
   readonly kind: string;
   /** i18n key of a short title, e.g. `jobs.kinds.self-check`. */
   readonly titleKey: string;
+  /** What the job is about (e.g. a server profile id), so a reloaded screen finds its jobs. */
+  readonly subject?: string;
   readonly state: JobState;
   readonly progress: number;
   readonly step?: string;
   readonly bytesDone?: number;
   readonly bytesTotal?: number;
   readonly prompt?: JobPrompt;
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: { readonly code: string; readonly message: string; readonly details?: Readonly<Record<string, unknown>> };
   readonly result?: unknown;
   readonly log: readonly string[];
   readonly createdAt: string;

@@ -50,13 +50,13 @@ export class JobRunner {
     this.maxLog = opts.maxLogLines ?? 500;
   }
 
-  start<T>(kind: string, titleKey: string, body: JobBody<T>): JobSnapshot {
+  start<T>(kind: string, titleKey: string, body: JobBody<T>, subject?: string): JobSnapshot {
     const now = new Date().toISOString();
     const id = randomUUID();
     let finish!: (s: JobSnapshot) => void;
     const done = new Promise<JobSnapshot>((r) => (finish = r));
     const entry: Entry = {
-      snap: { id, kind, titleKey, state: 'queued', progress: 0, log: [], createdAt: now, updatedAt: now },
+      snap: { id, kind, titleKey, ...(subject ? { subject } : {}), state: 'queued', progress: 0, log: [], createdAt: now, updatedAt: now },
       controller: new AbortController(),
       done,
       finish,

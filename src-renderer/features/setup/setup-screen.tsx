@@ -6,6 +6,7 @@ import { EmptyState } from '../../components/empty-state';
 import { ErrorNotice } from '../../components/error-notice';
 import { useStore } from '../../stores/store';
 import { ProfileForm } from './profile-form';
+import { SetupWizard } from './setup-wizard';
 
 /** Server profiles: the list, and the form to add or edit one. */
 export function SetupScreen() {
@@ -14,6 +15,8 @@ export function SetupScreen() {
   const remove = useStore((s) => s.deleteProfile);
   const [editing, setEditing] = useState<ServerProfile | 'new'>();
   const [error, setError] = useState<AppErrorData>();
+  const [wizardFor, setWizardFor] = useState<string>();
+  const wizardProfile = profiles.find((p) => p.id === wizardFor);
 
   return (
     <section>
@@ -41,6 +44,9 @@ export function SetupScreen() {
               </div>
               {p.hasSecret && <div className="small">{t('setup.secretStored')}</div>}
               <div className="row">
+                <button type="button" className="primary" onClick={() => setWizardFor(p.id)}>
+                  {t('setup.wizard.open')}
+                </button>
                 <button type="button" onClick={() => setEditing(p)}>
                   {t('common.edit')}
                 </button>
@@ -64,7 +70,7 @@ export function SetupScreen() {
       )}
       {error && <ErrorNotice error={error} />}
       {editing && <ProfileForm profile={editing === 'new' ? undefined : editing} onDone={() => setEditing(undefined)} />}
-      <p className="muted small">{t('setup.wizardLater')}</p>
+      {wizardProfile && <SetupWizard profile={wizardProfile} onClose={() => setWizardFor(undefined)} />}
     </section>
   );
 }

@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLabEnv, type LabEnv } from '../lab/env';
+import {
+  expectAttr,
+  expectText,
+  expectVisible,
+  launchChromium,
+  openApp,
+  removeDir,
+  startBrowserMode,
+  type BrowserModeApp,
+} from './fixtures';
+
+const STACK = '/var/servers/docker/misskey';
+
+/** Runs a command inside lab server A (its network and mount namespaces), as root. */
+function onServerA(env: LabEnv, argv: string[]): string {
+  const a = env.servers.a;
+  return execFileSync('nsenter', [`--net=/run/netns/${a.netns}`, `--mount=${a.mountNs}`, ...argv], { encoding: 'utf8' });
+}
+
+function httpsStatus(env: LabEnv): string {
+  const a = env.servers.a;
+  return execFileSync(
+    'curl',
+    ['-sk', '-o', '/dev/null', '-w', '%{http_code}', '--resolve', `${a.domain}:443:${a.ip}`, `https://${a.domain}/healthz`],
+    {
+      encoding: 'utf8',
+    },
+  );
+}
+
+describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Caddy; Misskey API double)', () => {
+  let env: LabEnv;
+  let app: BrowserModeApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    env = loadLabEnv();
+    // Start from an empty server: no stack left by an earlier run.
+    onServerA(env, ['sh', '-c', `cd ${STACK} 2>/dev/null && docker compose -f compose.yml down -v --remove-orphans; rm -rf ${STACK}`]);
+    app = await startBrowserMode();
+    browser = await launchChromium();
+    page = await openApp(browser, app);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    if (app) await removeDir(app.dataDir);
+    if (env) {
+      onServerA(env, ['sh', '-c', `cd ${STACK} 2>/dev/null && docker compose -f compose.yml down -v --remove-orphans; rm -rf ${STACK}`]);
+      onServerA(env, [
+        'sh',
+        '-c',
+        'if [ -e /etc/caddy/Caddyfile.prev ]; then cp /etc/caddy/Caddyfile.prev /etc/caddy/Caddyfile && caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile; fi',
+      ]);
+      execFileSync('bash', ['test/lab/compose-variant.sh', 'a', 'both']);
+    }
+  });
+
+  async function addProfile(): Promise<void> {
+    await page.click('[data-route="setup"]');
+    await page.getByRole('button', { name: 'Add a server' }).first().click();
+    const form = page.getByRole('form', { name: 'New server' });
+    await form.locator('input[name="name"]').fill('Lab A');
+    await form.locator('input[name="host"]').fill(env.servers.a.ip);
+    await form.locator('input[name="user"]').fill(env.admin.user);
+    await form.locator('select[name="auth"]').selectOption('key');
+    await form.locator('input[name="keyPath"]').fill(env.admin.keyPath);
+    await form.locator('input[name="domain"]').fill(env.servers.a.domain);
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expectVisible(page.locator('[data-profile="Lab A"]'));
+  }
+
+  async function runWizard(firstContact: boolean): Promise<void> {
+    await page.locator('[data-profile="Lab A"]').getByRole('button', { name: 'Set up this server' }).click();
+    const wizard = page.locator('[data-wizard="Lab A"]');
+    await wizard.getByRole('button', { name: /Run the checks|Check again/ }).click();
+    if (firstContact) {
+      const prompt = page.locator('[data-job-kind="setup-preflight"] [data-prompt-kind="host-key"]');
+      await expectText(prompt, env.servers.a.hostKeyFingerprint);
+      await prompt.getByRole('button', { name: 'Yes, continue' }).click();
+    }
+    await expectAttr(wizard.locator('[data-check="docker"]'), 'data-status', 'pass');
+    await expectAttr(wizard.locator('[data-check="compose"]'), 'data-status', 'pass');
+    await wizard.locator('input[name="tls"][value="internal"]').check();
+    await wizard.getByRole('button', { name: 'Show the files' }).click();
+    await expectVisible(wizard.locator(`[data-file="${STACK}/.config/default.yml"]`));
+    const config = await wizard.locator(`[data-file="${STACK}/.config/default.yml"] pre`).textContent();
+    expect(config).toContain(`url: https://${env.servers.a.domain}`);
+    expect(config).toMatch(/pass: ••••••/);
+    expect(config).toMatch(/setupPassword: ••••••/);
+    await wizard.getByRole('button', { name: 'Write the files and start' }).click();
+    await expectText(wizard.locator('[data-setup-done]'), `https://${env.servers.a.domain}`);
+  }
+
+  it('takes server A from nothing to HTTPS through Caddy with `docker compose`', async () => {
+    execFileSync('bash', ['test/lab/compose-variant.sh', 'a', 'v2-only']);
+    await addProfile();
+    await runWizard(true);
+    expect(httpsStatus(env)).toBe('200');
+    const perms = onServerA(env, [
+      'stat',
+      '-c',
+      '%a %u %n',
+      `${STACK}/.config/default.yml`,
+      `${STACK}/.config/docker.env`,
+      `${STACK}/files`,
+    ]);
+    expect(perms).toContain(`600 991 ${STACK}/.config/default.yml`);
+    expect(perms).toContain(`600 0 ${STACK}/.config/docker.env`);
+    expect(perms).toContain(`755 991 ${STACK}/files`);
+  }, 600_000);
+
+  it('runs again with `docker-compose` (v1) idempotently: same secrets, url and id', async () => {
+    const before = onServerA(env, ['cat', `${STACK}/.config/default.yml`]);
+    execFileSync('bash', ['test/lab/compose-variant.sh', 'a', 'v1-only']);
+    await page.reload();
+    await page.waitForSelector('[data-app-state="ready"]');
+    await page.click('[data-route="setup"]');
+    await runWizard(false);
+    expect(onServerA(env, ['cat', `${STACK}/.config/default.yml`])).toBe(before);
+    expect(httpsStatus(env)).toBe('200');
+    const review = readFileSync(join(app.dataDir, 'profiles.json'), 'utf8');
+    expect(review).not.toContain('pass:');
+  }, 600_000);
+});
