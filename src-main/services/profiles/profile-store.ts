@@ -87,7 +87,11 @@ export class ProfileStore {
     const next = all.filter((p) => p.id !== id);
     if (next.length === all.length) return false;
     await writeJsonFile(this.path, next);
-    if (this.secrets.isUnlocked()) await this.secrets.delete(profileSecretName(id));
+    if (this.secrets.isUnlocked()) {
+      await this.secrets.delete(profileSecretName(id));
+      // The instance's Misskey token (services/misskey: misskeyTokenName) goes with the profile.
+      await this.secrets.delete(`profile:${id}:misskey-token`);
+    }
     return true;
   }
 }
