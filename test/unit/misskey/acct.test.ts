@@ -68,3 +68,21 @@ describe('version gates', () => {
     });
   });
 });
+
+describe('too old a Misskey', () => {
+  it('refuses the admin features below the supported version', async () => {
+    const { InstanceService } = await import('../../../src-main/services/misskey/instance-service');
+    const { SessionStore } = await import('../../../src-main/services/vault/session-store');
+    const { fakeFetch } = await import('./fake-misskey');
+    const { fetch, calls } = fakeFetch(() => ({ status: 200, body: { version: '13.14.2', requireSetup: true } }));
+    const svc = new InstanceService({
+      profiles: { get: async () => ({ domain: 'old.test' }) as never },
+      secrets: new SessionStore(),
+      fetch,
+    });
+    await expect(svc.createFirstAdmin('p', { username: 'admin', password: 'password1', federate: true })).rejects.toMatchObject({
+      code: 'MISSKEY_VERSION_TOO_OLD',
+    });
+    expect(calls.map((c) => c.endpoint)).toEqual(['meta']);
+  });
+});
