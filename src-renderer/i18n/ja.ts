@@ -122,6 +122,8 @@ export const ja: Messages = {
     disconnect: 'トークンを破棄',
     disconnectConfirm: 'このサーバーのトークンを破棄しますか？インスタンス自体は変わりません。',
     federate: '他のサーバーと連合する',
+    sessionOnly:
+      'シークレットはこのセッションの間だけ保持されます。トークンを再起動後も残すには、設定で保管庫のパスフレーズを設定してください。',
     saved: '保存し、読み戻しました。',
     missingPermission: '足りない権限: {{permission}}',
     notAdmin: 'このトークンのアカウントは管理者ではありません。',
@@ -140,6 +142,7 @@ export const ja: Messages = {
       needsSetup: 'このインスタンスにはまだ管理者がいません。',
       notConnected: '未接続です。MiAuth でサインインするか、トークンを貼り付けてください。',
       permissionsLacking: 'トークンに次の権限がありません（または確認できません）:',
+      unsupported: 'この Misskey は 2023.9.0 より古く、Ohitori では管理できません。',
     },
     tokenKinds: { native: '管理者本人のトークン', miauth: 'MiAuth 認証', pasted: '貼り付けたトークン' },
     permissionStates: { granted: 'あり', missing: 'なし', unknown: '事前に確認できません（初回の利用時にわかります）' },

@@ -85,6 +85,7 @@ export function InstanceScreen() {
   const st = useStore((s) => s.instanceStatus);
   const settings = useStore((s) => s.instanceSettings);
   const error = useStore((s) => s.instanceError);
+  const sessionOnly = useStore((s) => s.vault?.mode === 'session-only');
 
   useEffect(() => {
     if (profiles.length === 0) return;
@@ -114,8 +115,18 @@ export function InstanceScreen() {
       </label>
       <InstanceError error={error} />
       {ready && <StatusCard />}
+      {ready && st.gates && !st.gates.supported && (
+        <p className="error-notice" data-gate="unsupported">
+          {t('instance.status.unsupported')}
+        </p>
+      )}
       {ready && profileId && !st.connected && (
         <>
+          {sessionOnly && (
+            <p className="banner" role="note" data-vault-session-only>
+              {t('instance.sessionOnly')}
+            </p>
+          )}
           {st.requireSetup && <FirstAdminForm profileId={profileId} />}
           <MiAuthPanel profileId={profileId} />
           <TokenForm profileId={profileId} />
