@@ -20,6 +20,7 @@ step unit;             npx vitest run --project unit --reporter=default --report
 step electronegativity; node scripts/electronegativity.mjs || fail electronegativity
 
 lab_down() {
+  if [ "${OHITORI_KEEP_LAB:-}" = 1 ]; then echo "OHITORI_KEEP_LAB=1: the lab stays up"; return; fi
   step "lab down"
   bash test/lab/down.sh || fail "lab down"
   bash test/lab/check-clean.sh || fail "lab left something behind"

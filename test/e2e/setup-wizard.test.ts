@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabEnv, type LabEnv } from '../lab/env';
+import { APP_STACK_DIR as STACK, readOnServer, removeAppStack, restoreLabCaddyfile, statOnServer } from '../support/app-stack';
 import {
   expectAttr,
   expectText,
@@ -15,13 +16,6 @@ import {
   type BrowserModeApp,
 } from './fixtures';
 
-const STACK = '/var/servers/docker/misskey';
-
-/** Runs a command inside lab server A (its network and mount namespaces), as root. */
-function onServerA(env: LabEnv, argv: string[]): string {
-  const a = env.servers.a;
-  return execFileSync('nsenter', [`--net=/run/netns/${a.netns}`, `--mount=${a.mountNs}`, ...argv], { encoding: 'utf8' });
-}
 
 function httpsStatus(env: LabEnv): string {
   const a = env.servers.a;
@@ -43,7 +37,7 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
   beforeAll(async () => {
     env = loadLabEnv();
     // Start from an empty server: no stack left by an earlier run.
-    onServerA(env, ['sh', '-c', `cd ${STACK} 2>/dev/null && docker compose -f compose.yml down -v --remove-orphans; rm -rf ${STACK}`]);
+    await removeAppStack('a');
     app = await startBrowserMode();
     browser = await launchChromium();
     page = await openApp(browser, app);
@@ -53,12 +47,8 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     await app?.stop();
     if (app) await removeDir(app.dataDir);
     if (env) {
-      onServerA(env, ['sh', '-c', `cd ${STACK} 2>/dev/null && docker compose -f compose.yml down -v --remove-orphans; rm -rf ${STACK}`]);
-      onServerA(env, [
-        'sh',
-        '-c',
-        'if [ -e /etc/caddy/Caddyfile.prev ]; then cp /etc/caddy/Caddyfile.prev /etc/caddy/Caddyfile && caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile; fi',
-      ]);
+      await removeAppStack('a');
+      await restoreLabCaddyfile('a');
       execFileSync('bash', ['test/lab/compose-variant.sh', 'a', 'both']);
     }
   });
@@ -104,27 +94,20 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     await addProfile();
     await runWizard(true);
     expect(httpsStatus(env)).toBe('200');
-    const perms = onServerA(env, [
-      'stat',
-      '-c',
-      '%a %u %n',
-      `${STACK}/.config/default.yml`,
-      `${STACK}/.config/docker.env`,
-      `${STACK}/files`,
-    ]);
+    const perms = await statOnServer('a', `${STACK}/.config/default.yml`, `${STACK}/.config/docker.env`, `${STACK}/files`);
     expect(perms).toContain(`600 991 ${STACK}/.config/default.yml`);
     expect(perms).toContain(`600 0 ${STACK}/.config/docker.env`);
     expect(perms).toContain(`755 991 ${STACK}/files`);
   }, 600_000);
 
   it('runs again with `docker-compose` (v1) idempotently: same secrets, url and id', async () => {
-    const before = onServerA(env, ['cat', `${STACK}/.config/default.yml`]);
+    const before = await readOnServer('a', `${STACK}/.config/default.yml`);
     execFileSync('bash', ['test/lab/compose-variant.sh', 'a', 'v1-only']);
     await page.reload();
     await page.waitForSelector('[data-app-state="ready"]');
     await page.click('[data-route="setup"]');
     await runWizard(false);
-    expect(onServerA(env, ['cat', `${STACK}/.config/default.yml`])).toBe(before);
+    expect(await readOnServer('a', `${STACK}/.config/default.yml`)).toBe(before);
     expect(httpsStatus(env)).toBe('200');
     const review = readFileSync(join(app.dataDir, 'profiles.json'), 'utf8');
     expect(review).not.toContain('pass:');

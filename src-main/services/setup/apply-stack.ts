@@ -61,9 +61,12 @@ async function writeFiles(session: SshSession, model: StackModel, files: readonl
   }
 }
 
-/** `compose up -d`, streaming its output into the job's log. */
+/**
+ * `compose up -d`, streaming its output into the job's log. Under `flock`: when a lost connection
+ * left an earlier run's `up` going on the server, this run waits for it instead of racing it.
+ */
 async function startStack(session: SshSession, compose: ComposeCommand, model: StackModel, ctx: JobContext): Promise<void> {
-  const argv = [...composeArgv(compose, model.stackDir), 'up', '-d'];
+  const argv = ['flock', '-w', '900', '/run/lock/ohitori-stack.lock', ...composeArgv(compose, model.stackDir), 'up', '-d'];
   const r = await session.exec(argv, {
     sudo: true,
     signal: ctx.signal,
