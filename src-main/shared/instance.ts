@@ -52,6 +52,8 @@ export interface InstanceStatus {
   readonly requireSetup?: boolean;
   readonly gates?: VersionGates;
   readonly connected: boolean;
+  /** The secret store is locked, so whether a token exists is unknown. */
+  readonly vaultLocked?: boolean;
   readonly tokenKind?: TokenKind;
   readonly username?: string;
   /** Permissions of the stored token (when connected). */

@@ -258,6 +258,10 @@ describe('browser mode: the Instance screen against the double behind Caddy on s
     await app.stop();
     app = await startBrowserMode({ dataDir: app.dataDir, env: env() });
     page = await open('ja-JP');
+    // Locked after the restart: the screen says so instead of offering to connect again.
+    await page.click('[data-route="instance"]');
+    await expectVisible(screen().locator('[data-error-code="VAULT_LOCKED"]'));
+    await expectCount(screen().locator('[data-form="connect-token"]'), 0);
     await page.click('[data-route="settings"]');
     const vault = page.locator('[data-vault-mode]');
     await vault.locator('input[name="vault-unlock"]').fill(VAULT);

@@ -196,11 +196,13 @@ export class InstanceService {
 
   async status(profileId: string): Promise<InstanceStatus> {
     const profile = await this.opts.profiles.get(profileId);
-    const token = this.opts.secrets.isUnlocked() ? await this.stored(profileId) : undefined;
+    const unlocked = this.opts.secrets.isUnlocked();
+    const token = unlocked ? await this.stored(profileId) : undefined;
     const base = {
       profileId,
       origin: this.originOf(profile),
       connected: token !== undefined,
+      ...(unlocked ? {} : { vaultLocked: true }),
       ...(token
         ? {
             tokenKind: token.kind,

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call } from '../../api/client';
 import { EmptyState } from '../../components/empty-state';
+import { ErrorNotice } from '../../components/error-notice';
 import { useStore } from '../../stores/store';
 import { BlocksPanel, EmojiPanels, ProfilePanel, RelaysPanel, RemoteFilesPanel, SettingsPanel, UsersPanel } from './admin-panels';
 import { FirstAdminForm, MiAuthPanel, TokenForm } from './connect-panels';
@@ -86,6 +87,13 @@ export function InstanceScreen() {
   const settings = useStore((s) => s.instanceSettings);
   const error = useStore((s) => s.instanceError);
   const sessionOnly = useStore((s) => s.vault?.mode === 'session-only');
+  const unlocked = useStore((s) => s.vault?.unlocked);
+  const load = useStore((s) => s.loadInstance);
+
+  // Re-read when the screen opens and whenever the secret store locks or unlocks.
+  useEffect(() => {
+    void load();
+  }, [unlocked, load]);
 
   useEffect(() => {
     if (profiles.length === 0) return;
@@ -120,7 +128,8 @@ export function InstanceScreen() {
           {t('instance.status.unsupported')}
         </p>
       )}
-      {ready && profileId && !st.connected && (
+      {ready && st.vaultLocked && <ErrorNotice error={{ code: 'VAULT_LOCKED', message: 'locked' }} />}
+      {ready && profileId && !st.connected && !st.vaultLocked && (
         <>
           {sessionOnly && (
             <p className="banner" role="note" data-vault-session-only>
