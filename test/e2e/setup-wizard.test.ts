@@ -16,7 +16,6 @@ import {
   type BrowserModeApp,
 } from './fixtures';
 
-
 function httpsStatus(env: LabEnv): string {
   const a = env.servers.a;
   return execFileSync(

@@ -29,4 +29,5 @@ export async function restoreLabCaddyfile(server: LabServerName): Promise<void> 
 }
 
 export const readOnServer = (server: LabServerName, path: string): Promise<string> => must(server, ['cat', path]);
-export const statOnServer = (server: LabServerName, ...paths: string[]): Promise<string> => must(server, ['stat', '-c', '%a %u %n', ...paths]);
+export const statOnServer = (server: LabServerName, ...paths: string[]): Promise<string> =>
+  must(server, ['stat', '-c', '%a %u %n', ...paths]);

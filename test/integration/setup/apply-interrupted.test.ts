@@ -65,7 +65,9 @@ describe('setup apply through a link that dies mid-way (fault proxy in front of 
     expect(took).toBeLessThan(60_000);
 
     proxy.setMode('pass');
-    const again = await services.jobs.wait(services.jobs.start('setup-apply', 't', (ctx) => services.setup.apply(profileId, CHOICES, ctx)).id);
+    const again = await services.jobs.wait(
+      services.jobs.start('setup-apply', 't', (ctx) => services.setup.apply(profileId, CHOICES, ctx)).id,
+    );
     if (again.state !== 'done') console.log('second run', JSON.stringify(again.error), again.log.slice(-10));
     expect(again).toMatchObject({ state: 'done', result: { url: `https://${env.servers.a.domain}` } });
     expect(await readOnServer('a', `${APP_STACK_DIR}/.config/default.yml`)).toBe(written);
