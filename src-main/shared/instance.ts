@@ -48,6 +48,8 @@ export interface InstanceStatus {
   readonly profileId: string;
   readonly origin: string;
   readonly reachable: boolean;
+  /** Why it is not reachable: no answer in time, an untrusted certificate, or the network / proxy. */
+  readonly unreachableReason?: 'timeout' | 'tls' | 'network';
   readonly version?: string;
   readonly requireSetup?: boolean;
   readonly gates?: VersionGates;

@@ -120,6 +120,11 @@ export const en = {
     disconnect: 'Forget the token',
     disconnectConfirm: 'Forget the token for this server? The instance itself does not change.',
     federate: 'Federate with other servers',
+    unreachableReasons: {
+      timeout: 'It did not answer in time.',
+      tls: 'Its HTTPS certificate is not trusted by this computer.',
+      network: 'No connection, or its web server (Caddy) got no answer from Misskey.',
+    },
     sessionOnly: 'Secrets are kept for this session only: set a vault passphrase in Settings so the token survives a restart.',
     saved: 'Saved and read back.',
     missingPermission: 'Missing permission: {{permission}}',

@@ -122,6 +122,11 @@ export const ja: Messages = {
     disconnect: 'トークンを破棄',
     disconnectConfirm: 'このサーバーのトークンを破棄しますか？インスタンス自体は変わりません。',
     federate: '他のサーバーと連合する',
+    unreachableReasons: {
+      timeout: '時間内に応答がありませんでした。',
+      tls: 'HTTPS の証明書がこのコンピューターで信頼されていません。',
+      network: '接続できないか、Web サーバー（Caddy）に Misskey からの応答がありません。',
+    },
     sessionOnly:
       'シークレットはこのセッションの間だけ保持されます。トークンを再起動後も残すには、設定で保管庫のパスフレーズを設定してください。',
     saved: '保存し、読み戻しました。',

@@ -345,6 +345,7 @@ describe('browser mode: the Instance screen against the double behind Caddy on s
       await status().getByRole('button', { name: 'Reload' }).click();
       await expectAttr(status(), 'data-reachable', 'false');
       await expectText(status(), 'Not answering');
+      await expectAttr(status().locator('[data-unreachable-reason]'), 'data-unreachable-reason', 'network');
     } finally {
       await stack.compose(['start', 'web']);
       await stack.waitHealthy();

@@ -216,7 +216,12 @@ export class InstanceService {
       const m = await this.meta(this.anon(profile));
       return { ...base, reachable: true, version: m.version, requireSetup: m.requireSetup, gates: versionGates(m.version) };
     } catch (e) {
-      if (isAppError(e) && (e.code === 'MISSKEY_UNREACHABLE' || e.code === 'TIMEOUT')) return { ...base, reachable: false };
+      if (isAppError(e) && (e.code === 'MISSKEY_UNREACHABLE' || e.code === 'TIMEOUT'))
+        return {
+          ...base,
+          reachable: false,
+          unreachableReason: e.code === 'TIMEOUT' ? 'timeout' : e.details?.reason === 'tls' ? 'tls' : 'network',
+        };
       throw e;
     }
   }

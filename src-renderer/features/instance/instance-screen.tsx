@@ -29,6 +29,11 @@ function StatusCard() {
         </strong>
         <span className="badge">{st.reachable ? t('instance.status.reachable') : t('instance.status.unreachable')}</span>
       </div>
+      {st.unreachableReason && (
+        <p className="small" data-unreachable-reason={st.unreachableReason}>
+          {t(`instance.unreachableReasons.${st.unreachableReason}`)}
+        </p>
+      )}
       {st.version && (
         <p className="small">
           {t('instance.status.version', { version: st.version })}

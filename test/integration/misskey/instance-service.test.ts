@@ -12,6 +12,7 @@ import { startFaultProxy } from '../../lab/fault-proxy';
 import { buildDoubleImage, DoubleStack } from '../misskey-double/lab-stack';
 import { InstanceService } from '../../../src-main/services/misskey/instance-service';
 import { MisskeyClient } from '../../../src-main/services/misskey/misskey-client';
+import { createResolvingFetch } from '../../../src-main/services/misskey/resolve-override';
 import { SessionStore } from '../../../src-main/services/vault/session-store';
 import type { ServerProfile } from '../../../src-main/shared/domain';
 import { emojiZip, PNG_1X1, thousandLineBlockList } from './fixtures';
@@ -374,11 +375,23 @@ describe('bad input and a sick instance', () => {
     }
   });
 
+  it('an HTTPS certificate this process does not trust is MISSKEY_UNREACHABLE (tls)', async () => {
+    // Server A's Caddy (tls internal); this test process has no NODE_EXTRA_CA_CERTS for the lab CA.
+    const a = lab.servers.a;
+    const untrusted = new InstanceService({
+      profiles: { get: async () => profileFor('t', a.domain) },
+      secrets: new SessionStore(),
+      fetch: createResolvingFetch(new Map([[a.domain, a.ip]])),
+    });
+    expect(await untrusted.status('t')).toMatchObject({ reachable: false, unreachableReason: 'tls' });
+  });
+
   it('an instance that is down is MISSKEY_UNREACHABLE, and it works again once back', async () => {
     await stack.compose(['stop', '-t', '1', 'web']);
     try {
       expect((await svc.status('p')).reachable).toBe(false);
       await expect(svc.settings('p')).rejects.toMatchObject({ code: 'MISSKEY_UNREACHABLE' });
+      expect((await svc.status('p')).unreachableReason).toBe('network');
     } finally {
       await stack.compose(['start', 'web']);
       await stack.waitHealthy();
