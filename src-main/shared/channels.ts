@@ -21,6 +21,7 @@ export const CHANNELS = [
   'setup:preflight',
   'setup:review',
   'setup:apply',
+  'setup:fix',
   'keys:list',
   'keys:strength',
   'keys:generate',

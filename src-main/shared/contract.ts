@@ -96,6 +96,7 @@ export const schemas = {
   'setup:preflight': z.object({ profileId: id }).strict(),
   'setup:review': z.object(setupChoices).strict(),
   'setup:apply': z.object(setupChoices).strict(),
+  'setup:fix': z.object({ profileId: id, fix: z.enum(['install-caddy', 'create-subvolume']) }).strict(),
   'keys:list': empty,
   'keys:strength': z.object({ passphrase: z.string().max(1024) }).strict(),
   'keys:generate': z
@@ -220,6 +221,7 @@ export interface Results {
   'setup:preflight': JobSnapshot;
   'setup:review': JobSnapshot;
   'setup:apply': JobSnapshot;
+  'setup:fix': JobSnapshot;
   'keys:list': KeysState;
   'keys:strength': PassphraseStrengthView;
   'keys:generate': JobSnapshot;

@@ -75,6 +75,11 @@ export const en = {
       back: 'Back',
       close: 'Close the wizard',
     },
+    fixes: {
+      confirm: 'Run on the server: {{command}}?',
+      'install-caddy': 'Install Caddy',
+      'create-subvolume': 'Create the stack directory as a Btrfs subvolume',
+    },
     steps: {
       connect: 'Connecting over SSH',
       preflight: 'Checking the server',
@@ -436,6 +441,7 @@ export const en = {
       setupPreflight: 'Check a server',
       setupReview: 'Prepare the files',
       setupApply: 'Set up Misskey',
+      setupFix: 'Fix a server check',
       cleanRemoteFiles: 'Delete cached remote files',
       blocksImport: 'Import a block list',
       emojiImportZip: 'Import an emoji zip',

@@ -77,6 +77,11 @@ export const ja: Messages = {
       back: '戻る',
       close: 'ウィザードを閉じる',
     },
+    fixes: {
+      confirm: 'サーバーで実行します: {{command}}',
+      'install-caddy': 'Caddyをインストール',
+      'create-subvolume': 'スタックのディレクトリをBtrfsのサブボリュームとして作る',
+    },
     steps: {
       connect: 'SSHで接続中',
       preflight: 'サーバーを確認中',
@@ -445,6 +450,7 @@ export const ja: Messages = {
       setupPreflight: 'サーバーの確認',
       setupReview: 'ファイルの準備',
       setupApply: 'Misskeyのセットアップ',
+      setupFix: 'サーバーの項目を修正',
       cleanRemoteFiles: 'リモートファイルのキャッシュ削除',
       blocksImport: 'ブロックリストの取り込み',
       emojiImportZip: '絵文字 zip の取り込み',

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import type { ServerProfile } from '../../shared/domain';
-import type { PreflightReport } from '../../shared/setup';
+import type { PreflightFix, PreflightReport } from '../../shared/setup';
+import { AppError } from '../../shared/errors';
 import type { JobContext } from '../jobs/job-runner';
 import type { ProfileStore } from '../profiles/profile-store';
 import type { HostKeyStore } from '../ssh/host-key-store';
@@ -10,6 +11,7 @@ import { maskSecrets, renderStackFiles } from '../stack/stack-files';
 import type { SecretStore } from '../vault/secret-store';
 import { applyStack, composeCommand, planModel, type SetupChoices } from './apply-stack';
 import { openProfileSession } from './open-session';
+import { fixCommand } from './preflight-fixes';
 import { preflightReport } from './preflight-rules';
 import { gatherServerFacts } from './server-facts';
 
@@ -89,6 +91,26 @@ export class SetupService {
       if (this.secrets.isUnlocked()) await this.secrets.set(setupPasswordName(profile.id), Buffer.from(model.setupPassword));
       await applyStack(session, facts, model, ctx);
       return { url: instanceUrl(model) };
+    });
+  }
+
+  /** Applies a fix a check offered, after asking once more in the job; then the checks run again. */
+  fix(profileId: string, fix: PreflightFix, ctx: JobContext): Promise<PreflightReport> {
+    return this.withSession(profileId, ctx, async (session, profile) => {
+      const facts = await gatherServerFacts(session, profile.stackDir, profile.domain, ctx.signal);
+      const argv = fixCommand(fix, facts, profile.stackDir);
+      const answer = await ctx.ask({ kind: 'confirm', messageKey: 'setup.fixes.confirm', values: { command: argv.join(' ') } });
+      if (!answer.accepted) throw new AppError('CANCELLED', 'Declined');
+      ctx.progress({ step: `setup.fixes.${fix}`, fraction: 0.3 });
+      if (fix === 'create-subvolume') await session.check(['mkdir', '-p', profile.stackDir.replace(/\/[^/]+$/, '') || '/'], { sudo: true });
+      await session.check(argv, {
+        sudo: true,
+        signal: ctx.signal,
+        onStdout: (l) => ctx.log(l.trimEnd()),
+        onStderr: (l) => ctx.log(l.trimEnd()),
+      });
+      const after = await gatherServerFacts(session, profile.stackDir, profile.domain, ctx.signal);
+      return preflightReport(after, profile.domain, await resolveFromDesktop(profile.domain));
     });
   }
 }

@@ -79,7 +79,7 @@ export function SetupWizard({ profile, onClose }: { readonly profile: ServerProf
         {report ? t('setup.wizard.rerunChecks') : t('setup.wizard.runChecks')}
       </button>
       <JobFailure job={preflight} />
-      {report && <PreflightList report={report} />}
+      {report && <PreflightList report={report} onFix={(fix) => void start(call('setup:fix', { profileId: profile.id, fix }))} />}
       {report?.blocking && <p className="error-notice">{t('setup.wizard.blocking')}</p>}
 
       {report && !report.blocking && (
