@@ -36,7 +36,11 @@ interface StoredToken {
 }
 
 /** What the single-user preset of Misskey's own setup wizard sends (misskey.md §1.3). */
-export function singleUserPreset(version: string, federate: boolean): Endpoints['admin/update-meta']['req'] {
+export function singleUserPreset(
+  version: string,
+  federate: boolean,
+  clientOptions: Record<string, unknown> = {},
+): Endpoints['admin/update-meta']['req'] {
   const g = versionGates(version);
   return {
     disableRegistration: true,
@@ -47,7 +51,8 @@ export function singleUserPreset(version: string, federate: boolean): Endpoints[
     enableReactionsBuffering: false,
     cacheRemoteFiles: false,
     cacheRemoteSensitiveFiles: false,
-    clientOptions: { entrancePageStyle: 'simple' },
+    // Misskey replaces clientOptions as a whole: keep what is there, change only the entrance page.
+    clientOptions: { ...clientOptions, entrancePageStyle: 'simple' },
     ...(g.serverSetupWizardPreset ? { singleUserMode: true, federation: federate ? ('all' as const) : ('none' as const) } : {}),
     ...(g.remoteNotesCleaning ? { enableRemoteNotesCleaning: true } : {}),
   };
@@ -263,7 +268,8 @@ export class InstanceService {
   async applyPreset(profileId: string, a: { federate: boolean }, signal?: AbortSignal): Promise<InstanceSettings> {
     const { client } = await this.authed(profileId);
     const m = await this.requireSupported(client, signal);
-    await client.request('admin/update-meta', singleUserPreset(m.version, a.federate), { signal });
+    const current = (await client.request('admin/meta', {}, { signal })) as { clientOptions?: Record<string, unknown> };
+    await client.request('admin/update-meta', singleUserPreset(m.version, a.federate, current.clientOptions ?? {}), { signal });
     await client.request(
       'admin/roles/update-default-policies',
       { policies: SINGLE_USER_POLICIES as unknown as Record<string, never> },

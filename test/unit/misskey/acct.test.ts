@@ -53,6 +53,10 @@ describe('version gates', () => {
     expect(singleUserPreset('2024.11.0', true)).not.toHaveProperty('singleUserMode');
     expect(singleUserPreset('2025.5.1', false)).toMatchObject({ singleUserMode: true, federation: 'none', cacheRemoteFiles: false });
     expect(singleUserPreset('2025.5.1', true)).not.toHaveProperty('enableRemoteNotesCleaning');
+    expect(singleUserPreset('2026.5.4', true, { showTimelineForVisitor: false, entrancePageStyle: 'classic' }).clientOptions).toEqual({
+      showTimelineForVisitor: false,
+      entrancePageStyle: 'simple',
+    });
     expect(singleUserPreset('2026.5.4', true)).toMatchObject({
       singleUserMode: true,
       disableRegistration: true,
