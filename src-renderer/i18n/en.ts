@@ -224,6 +224,7 @@ export const en = {
       title: 'Blocked instances',
       hint: 'Every change is made against the list shown here; if it was changed elsewhere meanwhile, nothing is written and the new list is shown.',
       count: '{{count}} hosts blocked.',
+      firstShown: 'The first {{shown}} are listed.',
       host: 'Host',
       add: 'Block',
       importTitle: 'Import a block list',

@@ -48,7 +48,8 @@ const env = (): NodeJS.ProcessEnv => ({
 async function open(locale = 'en-US'): Promise<Page> {
   const p = await openApp(browser, app, locale);
   p.on('dialog', (d) => void d.accept());
-  p.on('console', (m) => m.type() === 'error' && console.log('CONSOLE', m.text().slice(0, 2000)));
+  // A render crash shows only as the error boundary; print it so a failure says why.
+  p.on('pageerror', (e) => console.log('PAGEERROR', e.message));
   return p;
 }
 
@@ -200,6 +201,7 @@ describe('browser mode: the Instance screen against the double behind Caddy on s
     await imp.getByRole('button', { name: 'Block 600 hosts' }).click();
     await expectAttr(page.locator('[data-job-kind="instance-blocks-import"]'), 'data-job-state', 'done');
     await expectAttr(form.locator('[data-blocked-count]'), 'data-blocked-count', String(base.length + 50 + 600));
+    await expectText(form.locator('[data-blocked-count]'), `${base.length + 650} hosts blocked. The first 300 are listed.`);
     expect((await root.request('admin/meta', {})).blockedHosts).toHaveLength(base.length + 650);
   });
 

@@ -256,6 +256,7 @@ export function BlocksPanel({ profileId }: { readonly profileId: string }) {
       >
         <p className="small" data-blocked-count={blocks.length}>
           {t('instance.blocks.count', { count: blocks.length })}
+          {blocks.length > 300 && ` ${t('instance.blocks.firstShown', { shown: 300 })}`}
         </p>
         <ul className="plain scroll">
           {blocks.slice(0, 300).map((h) => (
