@@ -7,6 +7,7 @@ import type { ParsedArgs, ResultOf } from '../shared/contract';
 import { AppError } from '../shared/errors';
 import { runSelfCheck } from '../services/diagnostics/self-check';
 import type { Services } from '../services/app-services';
+import { STORAGE_PRESET_INFO } from '../shared/storage';
 
 export type Handler<C extends Channel> = (arg: ParsedArgs<C>, services: Services) => Promise<ResultOf<C>>;
 export type Handlers = { readonly [C in Channel]: Handler<C> };
@@ -31,7 +32,12 @@ export const handlers: Handlers = {
   'vault:lock': async (_a, s) => s.vault.lock(),
   'profiles:list': async (_a, s) => s.profiles.list(),
   'profiles:save': async (a, s) => s.profiles.save(a),
-  'profiles:delete': async (a, s) => ({ deleted: await s.profiles.delete(a.id) }),
+  'profiles:delete': async (a, s) => {
+    const deleted = await s.profiles.delete(a.id);
+    // Its storage settings and access keys go with the profile.
+    if (deleted) await s.storage.delete(a.id);
+    return { deleted };
+  },
   'jobs:list': async (_a, s) => s.jobs.list(),
   'jobs:cancel': async (a, s) => s.jobs.cancel(a.id),
   'jobs:answer': async (a, s) =>
@@ -115,4 +121,14 @@ export const handlers: Handlers = {
     s.jobs.start('instance-emoji-import-zip', 'jobs.kinds.emojiImportZip', (ctx) =>
       s.instance.importEmojiZip(a.profileId, a.path, (p) => ctx.progress(p), ctx.signal),
     ),
+  'storage:get': async (a, s) => s.storage.get(a.profileId),
+  'storage:save': async (a, s) => s.storage.save(a),
+  'storage:test': async (a, s) =>
+    s.jobs.start(
+      'storage-test',
+      'jobs.kinds.storageTest',
+      (ctx) => s.storage.test(a.profileId, { signal: ctx.signal, progress: (p) => ctx.progress(p), log: (l) => ctx.log(l) }),
+      a.profileId,
+    ),
+  'storage:presets': async () => Object.values(STORAGE_PRESET_INFO),
 };

@@ -8,6 +8,7 @@ import { InstanceService } from './misskey/instance-service';
 import { fetchFromEnv } from './misskey/resolve-override';
 import { ProfileStore } from './profiles/profile-store';
 import { SettingsStore } from './settings/settings-store';
+import { StorageService } from './storage/storage-service';
 import type { SafeStorageLike } from './vault/keychain-store';
 import { Vault } from './vault/vault';
 
@@ -32,6 +33,7 @@ export interface Services {
   readonly keys: KeysService;
   readonly setup: SetupService;
   readonly instance: InstanceService;
+  readonly storage: StorageService;
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -51,6 +53,11 @@ export async function createServices(options: ServicesOptions): Promise<Services
     settings: new SettingsStore(options.dataDir),
     profiles,
     instance: new InstanceService({ profiles, secrets: vault, ...(misskeyFetch ? { fetch: misskeyFetch } : {}) }),
+    storage: new StorageService({
+      dataDir: options.dataDir,
+      secrets: vault,
+      profileExists: async (id) => (await profiles.list()).some((p) => p.id === id),
+    }),
     jobs: new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) }),
   };
 }

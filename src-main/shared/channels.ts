@@ -56,6 +56,10 @@ export const CHANNELS = [
   'instance:user-suspend',
   'instance:emoji-add',
   'instance:emoji-import-zip',
+  'storage:get',
+  'storage:save',
+  'storage:test',
+  'storage:presets',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

@@ -3,6 +3,7 @@ import type { Channel } from './channels';
 import type { AppInfo, KeysState, KeySummary, PassphraseStrengthView, ServerProfile, Settings, VaultStatus } from './domain';
 import { AUTH_METHODS, LANGUAGES } from './domain';
 import type { JobSnapshot } from './jobs';
+import { BUCKET_RE, checkEndpoint, PREFIX_RE, STORAGE_PRESETS, type StoragePresetInfo, type StorageView } from './storage';
 import type { BlockImportPreview, FirstAdminResult, InstanceSettings, InstanceStatus, RelayView, UserView } from './instance';
 
 /**
@@ -75,6 +76,39 @@ const setupChoices = {
   restrictSignIn: z.boolean(),
   allowedPrivateNetworks: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'CIDR')).max(16),
 };
+
+/** Object storage (S3-compatible) settings of one server profile; secrets: absent keeps, null removes. */
+const accessKeyId = z
+  .string()
+  .trim()
+  .regex(/^[\x21-\x7e]{3,128}$/, 'access key id');
+const secretAccessKey = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'secret access key');
+export const storageInput = z
+  .object({
+    profileId: id,
+    preset: z.enum(STORAGE_PRESETS),
+    endpoint: z
+      .string()
+      .trim()
+      .max(2048)
+      .superRefine((v, ctx) => {
+        const c = checkEndpoint(v);
+        if (!c.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `endpoint: ${c.reason}` });
+      })
+      .transform((v) => v.replace(/\/+$/, '')),
+    region: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9-]{2,32}$/, 'region'),
+    bucket: z.string().trim().regex(BUCKET_RE, 'bucket'),
+    prefix: z.string().trim().max(512).regex(PREFIX_RE, 'prefix'),
+    forcePathStyle: z.boolean(),
+    desktopAccessKeyId: accessKeyId,
+    desktopSecret: secretAccessKey.nullable().optional(),
+    serverAccessKeyId: accessKeyId.nullable().optional(),
+    serverSecret: secretAccessKey.nullable().optional(),
+  })
+  .strict();
 
 export const schemas = {
   'app:info': empty,
@@ -199,6 +233,10 @@ export const schemas = {
     })
     .strict(),
   'instance:emoji-import-zip': z.object({ ...profileRef, path: absolutePath }).strict(),
+  'storage:get': z.object(profileRef).strict(),
+  'storage:save': storageInput,
+  'storage:test': z.object(profileRef).strict(),
+  'storage:presets': empty,
 } satisfies Record<Channel, z.ZodType>;
 
 export interface Results {
@@ -255,6 +293,10 @@ export interface Results {
   'instance:user-suspend': UserView;
   'instance:emoji-add': { readonly id: string; readonly name: string };
   'instance:emoji-import-zip': JobSnapshot;
+  'storage:get': StorageView | null;
+  'storage:save': StorageView;
+  'storage:test': JobSnapshot;
+  'storage:presets': readonly StoragePresetInfo[];
 }
 
 export type Args<C extends Channel> = z.input<(typeof schemas)[C]>;

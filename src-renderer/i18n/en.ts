@@ -491,6 +491,8 @@ export const en = {
     STORAGE_BUCKET_MISSING: 'The bucket does not exist.',
     STORAGE_CLOCK_SKEW: 'This computer’s clock differs too much from the storage’s.',
     STORAGE_UNREACHABLE: 'The storage cannot be reached.',
+    STORAGE_TLS: 'The storage’s TLS certificate could not be trusted (expired, self-signed or for another name).',
+    STORAGE_REJECTED: 'The storage refused the request.',
     MISSKEY_UNREACHABLE: 'The instance does not answer.',
     MISSKEY_PERMISSION_DENIED: 'The token lacks a permission this needs.',
     MISSKEY_ALREADY_SET_UP: 'This instance already has an administrator.',

@@ -500,6 +500,8 @@ export const ja: Messages = {
     STORAGE_BUCKET_MISSING: 'バケットがありません。',
     STORAGE_CLOCK_SKEW: 'このコンピューターの時計がストレージと大きくずれています。',
     STORAGE_UNREACHABLE: 'ストレージに接続できません。',
+    STORAGE_TLS: 'ストレージの TLS 証明書を信頼できません（期限切れ、自己署名、または別の名前の証明書）。',
+    STORAGE_REJECTED: 'ストレージが要求を拒否しました。',
     MISSKEY_UNREACHABLE: 'インスタンスが応答しません。',
     MISSKEY_PERMISSION_DENIED: 'トークンに必要な権限がありません。',
     MISSKEY_ALREADY_SET_UP: 'このインスタンスには既に管理者がいます。',
