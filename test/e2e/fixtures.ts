@@ -94,7 +94,7 @@ export async function openApp(browser: Browser, app: BrowserModeApp, locale = 'e
 /** Web-first checks for vitest (Playwright's own `expect` belongs to @playwright/test). They poll; no sleeps. */
 const POLL = { timeout: 15_000, interval: 50 };
 
-export async function expectText(loc: Locator, text: string): Promise<void> {
+export async function expectText(loc: Locator, text: string, timeoutMs = POLL.timeout): Promise<void> {
   await expect
     .poll(
       () =>
@@ -102,7 +102,7 @@ export async function expectText(loc: Locator, text: string): Promise<void> {
           .first()
           .innerText()
           .catch(() => ''),
-      POLL,
+      { ...POLL, timeout: timeoutMs },
     )
     .toContain(text);
 }
@@ -120,7 +120,7 @@ export async function expectNoText(loc: Locator, text: string): Promise<void> {
     .not.toContain(text);
 }
 
-export async function expectAttr(loc: Locator, name: string, value: string): Promise<void> {
+export async function expectAttr(loc: Locator, name: string, value: string, timeoutMs = POLL.timeout): Promise<void> {
   await expect
     .poll(
       () =>
@@ -128,7 +128,7 @@ export async function expectAttr(loc: Locator, name: string, value: string): Pro
           .first()
           .getAttribute(name)
           .catch(() => null),
-      POLL,
+      { ...POLL, timeout: timeoutMs },
     )
     .toBe(value);
 }

@@ -7,6 +7,7 @@ import { loadLabEnv, type LabEnv } from '../lab/env';
 import { APP_STACK_DIR as STACK, readOnServer, removeAppStack, restoreLabCaddyfile, statOnServer } from '../support/app-stack';
 import {
   expectAttr,
+  expectCount,
   expectText,
   expectVisible,
   launchChromium,
@@ -75,6 +76,9 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
       await expectText(prompt, env.servers.a.hostKeyFingerprint);
       await prompt.getByRole('button', { name: 'Yes, continue' }).click();
     }
+    await expectVisible(wizard.locator('[data-check="docker"]'));
+    const failed = await wizard.locator('[data-status="fail"]').allInnerTexts();
+    expect(failed, 'preflight found blocking problems on the lab server').toEqual([]);
     await expectAttr(wizard.locator('[data-check="docker"]'), 'data-status', 'pass');
     await expectAttr(wizard.locator('[data-check="compose"]'), 'data-status', 'pass');
     await wizard.locator('input[name="tls"][value="internal"]').check();
@@ -84,7 +88,16 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     expect(config).toContain(`url: https://${env.servers.a.domain}`);
     expect(config).toMatch(/pass: ••••••/);
     expect(config).toMatch(/setupPassword: ••••••/);
+    const applies = page.locator('[data-job-kind="setup-apply"]');
+    const before = await applies.count();
     await wizard.getByRole('button', { name: 'Write the files and start' }).click();
+    await expectCount(applies, before + 1);
+    // Applying starts containers and waits for health: minutes on a loaded machine, not seconds.
+    const job = page.locator('[data-job-kind="setup-apply"]').first();
+    await expect
+      .poll(async () => job.getAttribute('data-job-state'), { timeout: 300_000, interval: 250 })
+      .toMatch(/^(done|failed|cancelled)$/);
+    expect(await job.getAttribute('data-job-state'), await job.innerText()).toBe('done');
     await expectText(wizard.locator('[data-setup-done]'), `https://${env.servers.a.domain}`);
   }
 

@@ -10,12 +10,25 @@ async function must(server: LabServerName, argv: string[]): Promise<string> {
   return r.stdout.toString();
 }
 
-/** Removes a stack the app set up (containers, volumes, files), so a test starts from an empty server. */
+/**
+ * Removes a stack the app set up (containers, volumes, files), so a test starts from an empty
+ * server. Takes the same lock as the app's `compose up`, so an `up` left running by a test that
+ * stopped mid-apply finishes first instead of recreating containers afterwards.
+ */
 export async function removeAppStack(server: LabServerName): Promise<void> {
   await must(server, [
+    'flock',
+    '-w',
+    '600',
+    '/run/lock/ohitori-stack.lock',
     'sh',
     '-c',
-    `if [ -e ${APP_STACK_DIR}/compose.yml ]; then cd ${APP_STACK_DIR} && (docker compose -f compose.yml down -v --remove-orphans || docker-compose -f compose.yml down -v --remove-orphans); fi; rm -rf ${APP_STACK_DIR}`,
+    [
+      `if [ -e ${APP_STACK_DIR}/compose.yml ]; then cd ${APP_STACK_DIR} && (docker compose -f compose.yml down -v --remove-orphans || docker-compose -f compose.yml down -v --remove-orphans); fi`,
+      'ids=$(docker ps -aq --filter label=com.docker.compose.project=misskey)',
+      'if [ -n "$ids" ]; then docker rm -f $ids; fi',
+      `rm -rf ${APP_STACK_DIR}`,
+    ].join('; '),
   ]);
 }
 
