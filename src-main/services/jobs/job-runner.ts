@@ -109,7 +109,7 @@ export class JobRunner {
       if (signal.aborted || (isAppError(e) && e.code === 'CANCELLED')) this.settle(entry, 'cancelled');
       else {
         const error = isAppError(e)
-          ? { code: e.code, message: e.message }
+          ? { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }
           : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
         this.settle(entry, 'failed', { error });
       }
