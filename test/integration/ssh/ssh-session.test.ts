@@ -215,4 +215,32 @@ describe('SSH against the lab servers (real sshd)', () => {
       await session.exec(['rm', '-rf', dir], { sudo: true });
     }
   });
+
+  it('signs in through an ssh-agent, and never forwards it', async () => {
+    const { execFileSync, spawn } = await import('node:child_process');
+    const t = await makeTempDir();
+    const sock = `${t.dir}/agent.sock`;
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100; i++) {
+        try {
+          execFileSync('ssh-add', [env.OHLAB_ADMIN_KEY!], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'pipe' });
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      const viaAgent = await connectSsh(
+        { ...admin, auth: { kind: 'agent', agentSocket: sock } },
+        { hostKeys: new HostKeyStore(dataDir), confirmHostKey: async () => true },
+      );
+      expect((await viaAgent.check(['id', '-un'])).stdout.trim()).toBe(env.OHLAB_ADMIN_USER);
+      // No agent forwarding: the remote side sees no agent socket.
+      expect((await viaAgent.exec(['sh', '-c', 'echo "${SSH_AUTH_SOCK:-none}"'])).stdout.trim()).toBe('none');
+      viaAgent.close();
+    } finally {
+      agent.kill();
+      await t.cleanup();
+    }
+  });
 });
