@@ -8,6 +8,8 @@ export type StoragePreset = (typeof STORAGE_PRESETS)[number];
 
 export interface StoragePresetInfo {
   readonly id: StoragePreset;
+  /** Product name (not translated); `custom` has words in the UI instead. */
+  readonly label: string;
   /** Endpoint template; `<accountid>` / `<region>` / `<host>` are for the user to fill in. */
   readonly endpointTemplate: string;
   readonly region: string;
@@ -15,10 +17,16 @@ export interface StoragePresetInfo {
 }
 
 export const STORAGE_PRESET_INFO: Readonly<Record<StoragePreset, StoragePresetInfo>> = {
-  r2: { id: 'r2', endpointTemplate: 'https://<accountid>.r2.cloudflarestorage.com', region: 'auto', forcePathStyle: true },
-  minio: { id: 'minio', endpointTemplate: 'https://<host>:9000', region: 'us-east-1', forcePathStyle: true },
-  aws: { id: 'aws', endpointTemplate: 'https://s3.<region>.amazonaws.com', region: 'us-east-1', forcePathStyle: false },
-  custom: { id: 'custom', endpointTemplate: 'https://', region: 'us-east-1', forcePathStyle: true },
+  r2: {
+    id: 'r2',
+    label: 'Cloudflare R2',
+    endpointTemplate: 'https://<accountid>.r2.cloudflarestorage.com',
+    region: 'auto',
+    forcePathStyle: true,
+  },
+  minio: { id: 'minio', label: 'MinIO', endpointTemplate: 'https://<host>:9000', region: 'us-east-1', forcePathStyle: true },
+  aws: { id: 'aws', label: 'Amazon S3', endpointTemplate: 'https://s3.<region>.amazonaws.com', region: 'us-east-1', forcePathStyle: false },
+  custom: { id: 'custom', label: '', endpointTemplate: 'https://', region: 'us-east-1', forcePathStyle: true },
 };
 
 export const DEFAULT_STORAGE_PREFIX = 'ohitori/';

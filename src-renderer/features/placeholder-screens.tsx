@@ -3,7 +3,7 @@ import { EmptyState } from '../components/empty-state';
 import { useStore } from '../stores/store';
 
 /** Screens whose capabilities arrive with later work; each says honestly what will be here. */
-function Honest({ area }: { readonly area: 'backups' | 'restore' }) {
+function Honest({ area }: { readonly area: 'restore' }) {
   const { t } = useTranslation();
   return (
     <section>
@@ -13,7 +13,6 @@ function Honest({ area }: { readonly area: 'backups' | 'restore' }) {
   );
 }
 
-export const BackupsScreen = () => <Honest area="backups" />;
 export const RestoreScreen = () => <Honest area="restore" />;
 
 export function DashboardScreen() {
