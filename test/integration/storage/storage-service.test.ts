@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,11 +84,16 @@ describe('storage service against the lab s3rver', () => {
 
   it('saves settings with the secrets in the secret store only, and refuses an unknown profile', async () => {
     const s = service();
-    const view = await s.save({ ...base(), serverAccessKeyId: env.s3.accessKeyId, serverSecret: 'server-secret-value' });
+    const view = await s.save({
+      ...base(),
+      desktopSecret: 'desktop-secret-value',
+      serverAccessKeyId: env.s3.accessKeyId,
+      serverSecret: 'server-secret-value',
+    });
     expect(view).toMatchObject({ bucket, hasDesktopSecret: true, hasServerSecret: true, insecure: true });
-    expect(JSON.stringify(view)).not.toContain('server-secret-value');
+    expect(JSON.stringify(view)).not.toMatch(/desktop-secret-value|server-secret-value/);
     const file = await readFile(join(dataDir, 'storage.json'), 'utf8');
-    expect(file).not.toContain(env.s3.secretAccessKey === env.s3.accessKeyId ? '"desktopSecret"' : env.s3.secretAccessKey);
+    expect(file).not.toContain('desktop-secret-value');
     expect(file).not.toContain('server-secret-value');
     expect(file).not.toMatch(/secret/i);
     expect((await secrets.get(`profile:${PROFILE}:s3-server`))?.toString()).toBe('server-secret-value');
@@ -142,6 +149,46 @@ describe('storage service against the lab s3rver', () => {
     await expectCode(s.test(PROFILE), 'STORAGE_UNREACHABLE');
   });
 
+  it('a self-signed certificate → STORAGE_TLS', async () => {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dataDir, 'tls.key'),
+        '-out',
+        join(dataDir, 'tls.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const srv = createHttpsServer(
+      { key: await readFile(join(dataDir, 'tls.key')), cert: await readFile(join(dataDir, 'tls.crt')) },
+      (_q, r) => {
+        r.writeHead(200).end();
+      },
+    );
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const s = service();
+      await s.save({ ...base(), endpoint: `https://127.0.0.1:${(srv.address() as { port: number }).port}` });
+      const e = await expectCode(s.test(PROFILE), 'STORAGE_TLS');
+      expect(e.details?.errno).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+    }
+  });
+
   it('a storage Date 10 minutes away (test double) → STORAGE_CLOCK_SKEW; 2 minutes is fine', async () => {
     await service().save(base());
     const e = await expectCode(service({ configureClient: skewedDateDouble(10 * 60 * 1000) }).test(PROFILE), 'STORAGE_CLOCK_SKEW');
@@ -157,5 +204,15 @@ describe('storage service against the lab s3rver', () => {
     const c = new AbortController();
     c.abort();
     await expectCode(service().test(PROFILE, { signal: c.signal }), 'CANCELLED');
+  });
+
+  it('deleting the server profile’s storage removes the settings and both secrets', async () => {
+    const s = service();
+    await s.save({ ...base(), serverAccessKeyId: env.s3.accessKeyId, serverSecret: 'x-server-secret' });
+    expect(await s.delete(PROFILE)).toBe(true);
+    expect(await s.get(PROFILE)).toBeNull();
+    expect(await secrets.get(`profile:${PROFILE}:s3-desktop`)).toBeUndefined();
+    expect(await secrets.get(`profile:${PROFILE}:s3-server`)).toBeUndefined();
+    await expectCode(s.test(PROFILE), 'NOT_FOUND');
   });
 });
