@@ -81,7 +81,12 @@ describe('browser mode: Backups → Storage against the lab s3rver', () => {
     await expectAttr(section().locator('[data-storage-configured]'), 'data-storage-configured', 'false');
     await form().locator('select[name="storage-preset"]').selectOption('minio');
     await expectAttr(form().locator('input[name="storage-region"]'), 'value', 'us-east-1');
+    // The endpoint rule, as the form explains it before saving.
+    await expectAttr(form().locator('[data-endpoint-problem]'), 'data-endpoint-problem', 'template');
+    await form().locator('input[name="storage-endpoint"]').fill('http://s3.example.com');
+    await expectAttr(form().locator('[data-endpoint-problem]'), 'data-endpoint-problem', 'http-public');
     await form().locator('input[name="storage-endpoint"]').fill(env.s3.endpoint);
+    await expectCount(form().locator('[data-endpoint-problem]'), 0);
     // Plain http to the lab bridge (a private address) is allowed, with a warning.
     await expectVisible(form().locator('[data-endpoint-insecure]'));
     await form().locator('input[name="storage-bucket"]').fill(bucket);
