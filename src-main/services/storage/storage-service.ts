@@ -55,7 +55,7 @@ export interface StorageServiceOptions {
   /** Returns whether the server profile exists (the storage settings belong to one). */
   readonly profileExists: (profileId: string) => Promise<boolean>;
   /** Test hook: adds middleware to each client (e.g. a named test double that skews `Date`). */
-  readonly configureClient?: (client: S3Client) => void;
+  readonly configureClient?: (client: S3Client, who: 'desktop' | 'server') => void;
   readonly requestTimeoutMs?: number;
 }
 
@@ -203,9 +203,9 @@ export class StorageService {
     let skew: number | undefined;
 
     const d = createStorageClient(s, desktop, timeout);
-    this.opts.configureClient?.(d.client);
+    this.opts.configureClient?.(d.client, 'desktop');
     const sv = server ? createStorageClient(s, server, timeout) : undefined;
-    if (sv) this.opts.configureClient?.(sv.client);
+    if (sv) this.opts.configureClient?.(sv.client, 'server');
 
     const run = async <T>(
       step: StorageTestStep,

@@ -199,6 +199,30 @@ describe('storage service against the lab s3rver', () => {
     expect(listed.KeyCount ?? 0).toBe(0);
   });
 
+  it('a put-only server key (test double) is reported as such, and the desktop key removes its probe', async () => {
+    await service().save({ ...base(), serverAccessKeyId: env.s3.accessKeyId, serverSecret: env.s3.secretAccessKey });
+    /**
+     * Test double, named as one: s3rver has no policies, so on the server's client an initialize-step
+     * middleware answers DeleteObject the way a put-only policy does (403 AccessDenied) without sending it.
+     */
+    const putOnlyPolicyDouble = (client: S3Client, who: 'desktop' | 'server'): void => {
+      if (who !== 'server') return;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'DeleteObjectCommand')
+            throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+          return next(args);
+        },
+        { step: 'initialize', name: 'testDoublePutOnlyPolicy' },
+      );
+    };
+    const result = await service({ configureClient: putOnlyPolicyDouble }).test(PROFILE);
+    expect(result.serverCanDelete).toBe(false);
+    expect(result.steps.at(-1)).toEqual({ step: 'server-delete', outcome: 'denied' });
+    const listed = await admin.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
   it('cancelling stops with CANCELLED', async () => {
     await service().save(base());
     const c = new AbortController();
