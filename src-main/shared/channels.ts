@@ -22,6 +22,7 @@ export const CHANNELS = [
   'setup:review',
   'setup:apply',
   'setup:fix',
+  'setup:disk-usage',
   'keys:list',
   'keys:strength',
   'keys:generate',

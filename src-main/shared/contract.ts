@@ -130,6 +130,7 @@ export const schemas = {
   'setup:preflight': z.object({ profileId: id }).strict(),
   'setup:review': z.object(setupChoices).strict(),
   'setup:apply': z.object(setupChoices).strict(),
+  'setup:disk-usage': z.object({ profileId: id }).strict(),
   'setup:fix': z.object({ profileId: id, fix: z.enum(['install-caddy', 'create-subvolume']) }).strict(),
   'keys:list': empty,
   'keys:strength': z.object({ passphrase: z.string().max(1024) }).strict(),
@@ -260,6 +261,7 @@ export interface Results {
   'setup:review': JobSnapshot;
   'setup:apply': JobSnapshot;
   'setup:fix': JobSnapshot;
+  'setup:disk-usage': JobSnapshot;
   'keys:list': KeysState;
   'keys:strength': PassphraseStrengthView;
   'keys:generate': JobSnapshot;

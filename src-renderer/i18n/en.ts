@@ -270,7 +270,9 @@ export const en = {
       hint: 'Caching files from other servers fills the disk; single-user servers usually turn it off.',
       cache: 'Cache remote files',
       clean: 'Delete cached remote files',
-      diskUsageLater: 'Disk use of files and the database is measured over SSH; it appears here once the server checks are available.',
+      diskUsageLater: 'Disk use of the files directory and the database is measured on the server over SSH.',
+      diskUsage: '{{files}} in files, {{db}} in the database.',
+      measure: 'Measure disk use',
     },
     profile: {
       title: 'Instance profile',
@@ -510,6 +512,7 @@ export const en = {
       setupReview: 'Prepare the files',
       setupApply: 'Set up Misskey',
       setupFix: 'Fix a server check',
+      diskUsage: 'Measure disk use',
       cleanRemoteFiles: 'Delete cached remote files',
       blocksImport: 'Import a block list',
       emojiImportZip: 'Import an emoji zip',

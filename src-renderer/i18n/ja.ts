@@ -275,7 +275,9 @@ export const ja: Messages = {
       hint: '他のサーバーのファイルをキャッシュするとディスクが埋まります。おひとりさまサーバーでは通常オフにします。',
       cache: 'リモートファイルをキャッシュする',
       clean: 'キャッシュ済みのリモートファイルを削除',
-      diskUsageLater: 'ファイルとデータベースのディスク使用量は SSH 経由で測ります。サーバー点検の機能が入ると、ここに表示されます。',
+      diskUsageLater: 'filesディレクトリとデータベースのディスク使用量を、SSH経由でサーバー上で測ります。',
+      diskUsage: 'files が {{files}}、データベースが {{db}} です。',
+      measure: 'ディスク使用量を測る',
     },
     profile: {
       title: 'インスタンスのプロフィール',
@@ -521,6 +523,7 @@ export const ja: Messages = {
       setupReview: 'ファイルの準備',
       setupApply: 'Misskeyのセットアップ',
       setupFix: 'サーバーの項目を修正',
+      diskUsage: 'ディスク使用量の測定',
       cleanRemoteFiles: 'リモートファイルのキャッシュ削除',
       blocksImport: 'ブロックリストの取り込み',
       emojiImportZip: '絵文字 zip の取り込み',

@@ -12,6 +12,7 @@ import type { SecretStore } from '../vault/secret-store';
 import { applyStack, composeCommand, planModel, type SetupChoices } from './apply-stack';
 import { openProfileSession } from './open-session';
 import { fixCommand } from './preflight-fixes';
+import { measureDiskUsage, type DiskUsage } from './disk-usage';
 import { preflightReport } from './preflight-rules';
 import { gatherServerFacts } from './server-facts';
 
@@ -111,6 +112,15 @@ export class SetupService {
       });
       const after = await gatherServerFacts(session, profile.stackDir, profile.domain, ctx.signal);
       return preflightReport(after, profile.domain, await resolveFromDesktop(profile.domain));
+    });
+  }
+
+  /** Disk use of the instance's files and database, measured on the server. */
+  diskUsage(profileId: string, ctx: JobContext): Promise<DiskUsage> {
+    return this.withSession(profileId, ctx, async (session, profile) => {
+      ctx.progress({ step: 'setup.steps.preflight', fraction: 0.3 });
+      const facts = await gatherServerFacts(session, profile.stackDir, profile.domain, ctx.signal);
+      return measureDiskUsage(session, facts, profile.stackDir);
     });
   }
 }

@@ -4,6 +4,7 @@ import type { AppErrorData } from '../../../src-main/shared/errors';
 import type { BlockImportPreview, InstanceSettings, UserView } from '../../../src-main/shared/instance';
 import { call } from '../../api/client';
 import { useStore } from '../../stores/store';
+import { DiskUsageLine } from './disk-usage';
 import { Panel } from './instance-ui';
 
 /** Stable empty lists for selectors (a new [] per call would re-render forever). */
@@ -110,9 +111,7 @@ export function RemoteFilesPanel({ profileId, settings }: { readonly profileId: 
       >
         {t('instance.remoteFiles.clean')}
       </button>
-      <p className="muted small" data-disk-usage="not-measured">
-        {t('instance.remoteFiles.diskUsageLater')}
-      </p>
+      <DiskUsageLine profileId={profileId} />
     </Panel>
   );
 }
