@@ -101,10 +101,17 @@ async function waitHealthy(
     'exit 1',
   );
   const started = Date.now();
+  const seen = new Set<string>();
   for (let i = 0; Date.now() - started < timeoutMs; i++) {
     if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
     const r = await session.exec(['sh', '-c', probe, 'ohitori-health', String(model.webPort)]);
     if (r.code === 0) return;
+    // While waiting, the stack's newest log lines go into the job's log (migrations can take minutes).
+    const logs = await session.exec([...composeArgv(compose, model.stackDir), 'logs', '--no-color', '--tail', '20'], { sudo: true });
+    for (const line of logs.stdout.split('\n').filter((l) => l.trim() && !seen.has(l))) {
+      seen.add(line);
+      ctx.log(line);
+    }
     ctx.progress({ step: 'setup.steps.health', fraction: 0.5 + 0.3 * Math.min(1, (Date.now() - started) / timeoutMs) });
     await new Promise((res) => setTimeout(res, Math.min(500 * 2 ** Math.min(i, 3), 4000)));
   }
