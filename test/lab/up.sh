@@ -29,7 +29,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages (apt-get update only when something is missing)
 PKGS=(docker.io docker-compose containerd runc mmdebstrap openssh-server sudo caddy chromium zstd gnupg
-  postgresql-client iproute2 iptables curl ca-certificates docker-registry cron util-linux openssl systemd)
+  postgresql-client iproute2 iptables curl ca-certificates docker-registry cron util-linux openssl systemd btrfs-progs)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
