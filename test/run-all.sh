@@ -39,6 +39,8 @@ else
   suites=("$results/unit.json" "$results/integration.json" "$results/e2e.json")
 fi
 step e2e;              npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/e2e.json" || fail "e2e tests"
+# Down here rather than only in the EXIT trap, so a lab that leaves something behind fails the run.
+if [ "${OHITORI_SKIP_LAB:-}" != 1 ]; then trap - EXIT; lab_down; fi
 
 step "clean tree"
 dirty=$(git status --porcelain --untracked-files=all -- . ':!test-results' 2>/dev/null)

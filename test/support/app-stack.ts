@@ -1,5 +1,8 @@
+import { createServices, type Services } from '../../src-main/services/app-services';
+import { HostKeyStore } from '../../src-main/services/ssh/host-key-store';
+import { loadLabEnv, type LabEnv, type LabServerName } from '../lab/env';
 import { runInServer } from '../lab/server';
-import type { LabServerName } from '../lab/env';
+import { makeTempDir } from './temp-dir';
 
 /** Where the setup wizard puts the stack (the guide's directory). */
 export const APP_STACK_DIR = '/var/servers/docker/misskey';
@@ -44,3 +47,34 @@ export async function restoreLabCaddyfile(server: LabServerName): Promise<void> 
 export const readOnServer = (server: LabServerName, path: string): Promise<string> => must(server, ['cat', path]);
 export const statOnServer = (server: LabServerName, ...paths: string[]): Promise<string> =>
   must(server, ['stat', '-c', '%a %u %n', ...paths]);
+
+/** The app's main-process services on a private data dir, with server `server`'s host key pinned. */
+export async function appServicesFor(
+  server: LabServerName,
+  opts: { via?: { host: string; port: number } } = {},
+): Promise<{ services: Services; env: LabEnv; cleanup: () => Promise<void>; addProfile: (p?: Partial<ProfileFields>) => Promise<string> }> {
+  const env = loadLabEnv();
+  const t = await makeTempDir();
+  const services = await createServices({ dataDir: t.dir, mode: 'browser', version: 'test', broadcast: () => {} });
+  const s = env.servers[server];
+  const host = opts.via?.host ?? s.ip;
+  const port = opts.via?.port ?? 22;
+  await new HostKeyStore(t.dir).pin(host, port, { algorithm: 'ssh-ed25519', fingerprint: s.hostKeyFingerprint });
+  const addProfile = async (p: Partial<ProfileFields> = {}): Promise<string> =>
+    (
+      await services.profiles.save({
+        name: `lab ${server}`,
+        host,
+        port,
+        user: env.admin.user,
+        auth: 'key',
+        keyPath: env.admin.keyPath,
+        domain: s.domain,
+        stackDir: APP_STACK_DIR,
+        ...p,
+      } as ProfileFields)
+    ).id;
+  return { services, env, cleanup: t.cleanup, addProfile };
+}
+
+type ProfileFields = Parameters<Services['profiles']['save']>[0];

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
-import { createServices, type Services } from '../../../src-main/services/app-services';
-import { HostKeyStore } from '../../../src-main/services/ssh/host-key-store';
+import type { Services } from '../../../src-main/services/app-services';
 import { loadLabEnv, type LabEnv } from '../../lab/env';
 import { startFaultProxy, type FaultProxy } from '../../lab/fault-proxy';
-import { APP_STACK_DIR, readOnServer, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
-import { makeTempDir } from '../../support/temp-dir';
+import { APP_STACK_DIR, appServicesFor, readOnServer, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
 
 const CHOICES = { tls: 'internal', restrictSignIn: false, allowedPrivateNetworks: [] } as const;
 
@@ -28,22 +26,9 @@ describe('setup apply through a link that dies mid-way (fault proxy in front of 
     env = loadLabEnv();
     await removeAppStack('a');
     proxy = await startFaultProxy({ listenHost: '127.0.0.1', targetHost: env.servers.a.ip, targetPort: 22 });
-    const t = await makeTempDir();
-    cleanup = t.cleanup;
-    services = await createServices({ dataDir: t.dir, mode: 'browser', version: 'test', broadcast: () => {} });
-    await new HostKeyStore(t.dir).pin('127.0.0.1', proxy.port, { algorithm: 'ssh-ed25519', fingerprint: env.servers.a.hostKeyFingerprint });
-    profileId = (
-      await services.profiles.save({
-        name: 'A via proxy',
-        host: '127.0.0.1',
-        port: proxy.port,
-        user: env.admin.user,
-        auth: 'key',
-        keyPath: env.admin.keyPath,
-        domain: env.servers.a.domain,
-        stackDir: APP_STACK_DIR,
-      })
-    ).id;
+    let addProfile;
+    ({ services, cleanup, addProfile } = await appServicesFor('a', { via: { host: '127.0.0.1', port: proxy.port } }));
+    profileId = await addProfile({ name: 'A via proxy' });
   });
   afterAll(async () => {
     await proxy?.close();

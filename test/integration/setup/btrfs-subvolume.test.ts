@@ -3,11 +3,9 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreflightReport } from '../../../src-main/shared/setup';
-import { createServices, type Services } from '../../../src-main/services/app-services';
-import { HostKeyStore } from '../../../src-main/services/ssh/host-key-store';
-import { loadLabEnv, type LabEnv } from '../../lab/env';
+import type { Services } from '../../../src-main/services/app-services';
 import { runInServer } from '../../lab/server';
-import { makeTempDir } from '../../support/temp-dir';
+import { appServicesFor } from '../../support/app-stack';
 
 /**
  * A real Btrfs filesystem (a loop-mounted image) under a stack directory of server A, mounted in
@@ -15,16 +13,15 @@ import { makeTempDir } from '../../support/temp-dir';
  * a subvolume, as the guide recommends for snapshots.
  */
 describe('preflight on Btrfs: the stack directory becomes a subvolume', () => {
-  let env: LabEnv;
   let services: Services;
   let cleanup: () => Promise<void>;
+  let addProfile: Awaited<ReturnType<typeof appServicesFor>>['addProfile'];
   let work: string;
   let profileId: string;
   const MOUNT = '/var/servers/btrfs-test';
   const STACK = `${MOUNT}/docker/misskey`;
 
   beforeAll(async () => {
-    env = loadLabEnv();
     // Not under /tmp: each lab server has its own /tmp; /var/lib is the same on host and servers.
     work = await mkdtemp('/var/lib/ohitori-btrfs-test-');
     execFileSync('truncate', ['-s', '160M', join(work, 'fs.img')]);
@@ -35,22 +32,8 @@ describe('preflight on Btrfs: the stack directory becomes a subvolume', () => {
       `mkdir -p ${MOUNT} && mount -o loop ${join(work, 'fs.img')} ${MOUNT} && mkdir -p ${MOUNT}/docker`,
     ]);
     expect(m.code, m.stderr.toString()).toBe(0);
-    const t = await makeTempDir();
-    cleanup = t.cleanup;
-    services = await createServices({ dataDir: t.dir, mode: 'browser', version: 'test', broadcast: () => {} });
-    await new HostKeyStore(t.dir).pin(env.servers.a.ip, 22, { algorithm: 'ssh-ed25519', fingerprint: env.servers.a.hostKeyFingerprint });
-    profileId = (
-      await services.profiles.save({
-        name: 'A on btrfs',
-        host: env.servers.a.ip,
-        port: 22,
-        user: env.admin.user,
-        auth: 'key',
-        keyPath: env.admin.keyPath,
-        domain: env.servers.a.domain,
-        stackDir: STACK,
-      })
-    ).id;
+    ({ services, cleanup, addProfile } = await appServicesFor('a'));
+    profileId = await addProfile({ name: 'A on btrfs', stackDir: STACK });
   });
   afterAll(async () => {
     await runInServer('a', ['sh', '-c', `umount ${MOUNT}; rmdir ${MOUNT}`]);

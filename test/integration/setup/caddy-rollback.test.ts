@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices, type Services } from '../../../src-main/services/app-services';
-import { HostKeyStore } from '../../../src-main/services/ssh/host-key-store';
+import type { Services } from '../../../src-main/services/app-services';
 import { loadLabEnv, type LabEnv } from '../../lab/env';
 import { runInServer } from '../../lab/server';
-import { APP_STACK_DIR, readOnServer, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
-import { makeTempDir } from '../../support/temp-dir';
+import { appServicesFor, readOnServer, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
 
 /** Fault injected inside server A's own network namespace: Caddy's admin endpoint refuses connections. */
 const BLOCK_ADMIN = ['iptables', '-I', 'INPUT', '-p', 'tcp', '--dport', '2019', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
@@ -18,15 +16,13 @@ describe('Caddy rollback when the reload fails after validation passed', () => {
   let env: LabEnv;
   let services: Services;
   let cleanup: () => Promise<void>;
+  let addProfile: Awaited<ReturnType<typeof appServicesFor>>['addProfile'];
   let blocked = false;
 
   beforeAll(async () => {
     env = loadLabEnv();
     await removeAppStack('a');
-    const t = await makeTempDir();
-    cleanup = t.cleanup;
-    services = await createServices({ dataDir: t.dir, mode: 'browser', version: 'test', broadcast: () => {} });
-    await new HostKeyStore(t.dir).pin(env.servers.a.ip, 22, { algorithm: 'ssh-ed25519', fingerprint: env.servers.a.hostKeyFingerprint });
+    ({ services, cleanup, addProfile } = await appServicesFor('a'));
   });
   afterAll(async () => {
     if (blocked) await runInServer('a', UNBLOCK_ADMIN);
@@ -37,18 +33,9 @@ describe('Caddy rollback when the reload fails after validation passed', () => {
 
   it('puts the previous Caddyfile back, keeps Caddy serving it, and says so', async () => {
     const before = await readOnServer('a', '/etc/caddy/Caddyfile');
-    const profile = await services.profiles.save({
-      name: 'A',
-      host: env.servers.a.ip,
-      port: 22,
-      user: env.admin.user,
-      auth: 'key',
-      keyPath: env.admin.keyPath,
-      domain: env.servers.a.domain,
-      stackDir: APP_STACK_DIR,
-    });
+    const profileId = await addProfile();
     const job = services.jobs.start('a', 't', (ctx) =>
-      services.setup.apply(profile.id, { tls: 'internal', restrictSignIn: true, allowedPrivateNetworks: [] }, ctx),
+      services.setup.apply(profileId, { tls: 'internal', restrictSignIn: true, allowedPrivateNetworks: [] }, ctx),
     );
     // Block the admin endpoint once the stack is being started (before Caddy's step).
     for (let i = 0; i < 1200 && !services.jobs.get(job.id).log.some((l) => l.includes('default.yml')); i++)

@@ -1,36 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices, type Services } from '../../../src-main/services/app-services';
-import { HostKeyStore } from '../../../src-main/services/ssh/host-key-store';
-import { loadLabEnv, type LabEnv } from '../../lab/env';
+import type { Services } from '../../../src-main/services/app-services';
 import { runInServer } from '../../lab/server';
-import { APP_STACK_DIR, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
-import { makeTempDir } from '../../support/temp-dir';
+import { APP_STACK_DIR, appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
 
 describe('disk use of a set-up instance, measured over SSH', () => {
-  let env: LabEnv;
   let services: Services;
   let cleanup: () => Promise<void>;
+  let addProfile: Awaited<ReturnType<typeof appServicesFor>>['addProfile'];
   let profileId: string;
 
   beforeAll(async () => {
-    env = loadLabEnv();
     await removeAppStack('a');
-    const t = await makeTempDir();
-    cleanup = t.cleanup;
-    services = await createServices({ dataDir: t.dir, mode: 'browser', version: 'test', broadcast: () => {} });
-    await new HostKeyStore(t.dir).pin(env.servers.a.ip, 22, { algorithm: 'ssh-ed25519', fingerprint: env.servers.a.hostKeyFingerprint });
-    profileId = (
-      await services.profiles.save({
-        name: 'A',
-        host: env.servers.a.ip,
-        port: 22,
-        user: env.admin.user,
-        auth: 'key',
-        keyPath: env.admin.keyPath,
-        domain: env.servers.a.domain,
-        stackDir: APP_STACK_DIR,
-      })
-    ).id;
+    ({ services, cleanup, addProfile } = await appServicesFor('a'));
+    profileId = await addProfile();
     const applied = await services.jobs.wait(
       services.jobs.start('a', 't', (ctx) =>
         services.setup.apply(profileId, { tls: 'internal', restrictSignIn: false, allowedPrivateNetworks: [] }, ctx),

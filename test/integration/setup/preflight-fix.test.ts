@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreflightReport } from '../../../src-main/shared/setup';
-import { createServices, type Services } from '../../../src-main/services/app-services';
-import { HostKeyStore } from '../../../src-main/services/ssh/host-key-store';
-import { loadLabEnv, type LabEnv } from '../../lab/env';
-import { APP_STACK_DIR } from '../../support/app-stack';
-import { makeTempDir } from '../../support/temp-dir';
+import type { Services } from '../../../src-main/services/app-services';
+import { appServicesFor } from '../../support/app-stack';
 
 /**
  * The install-Caddy fix on a real server: asked first, then the distribution's package manager
@@ -12,29 +9,14 @@ import { makeTempDir } from '../../support/temp-dir';
  * apt-get finds it already there (no network needed) and the checks run again afterwards.
  */
 describe('preflight fix: install Caddy through the package manager', () => {
-  let env: LabEnv;
   let services: Services;
   let cleanup: () => Promise<void>;
+  let addProfile: Awaited<ReturnType<typeof appServicesFor>>['addProfile'];
   let profileId: string;
 
   beforeAll(async () => {
-    env = loadLabEnv();
-    const t = await makeTempDir();
-    cleanup = t.cleanup;
-    services = await createServices({ dataDir: t.dir, mode: 'browser', version: 'test', broadcast: () => {} });
-    await new HostKeyStore(t.dir).pin(env.servers.a.ip, 22, { algorithm: 'ssh-ed25519', fingerprint: env.servers.a.hostKeyFingerprint });
-    profileId = (
-      await services.profiles.save({
-        name: 'A',
-        host: env.servers.a.ip,
-        port: 22,
-        user: env.admin.user,
-        auth: 'key',
-        keyPath: env.admin.keyPath,
-        domain: env.servers.a.domain,
-        stackDir: APP_STACK_DIR,
-      })
-    ).id;
+    ({ services, cleanup, addProfile } = await appServicesFor('a'));
+    profileId = await addProfile();
   });
   afterAll(async () => cleanup?.());
 
