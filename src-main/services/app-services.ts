@@ -2,10 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import type { AppEvent } from '../shared/jobs';
 import { JobRunner } from './jobs/job-runner';
 import { KeysService } from './keys/keys-service';
-import { SetupService } from './setup/setup-service';
+import { SetupService, setupPasswordName } from './setup/setup-service';
+import { InstanceCaStore } from './setup/instance-ca-store';
 import { HostKeyStore } from './ssh/host-key-store';
 import { InstanceService } from './misskey/instance-service';
-import { fetchFromEnv } from './misskey/resolve-override';
+import { lookupFromEnv } from './misskey/resolve-override';
 import { ProfileStore } from './profiles/profile-store';
 import { SettingsStore } from './settings/settings-store';
 import { StorageService } from './storage/storage-service';
@@ -44,15 +45,22 @@ export async function createServices(options: ServicesOptions): Promise<Services
     onChange: (unlocked) => options.broadcast({ type: 'vault', unlocked }),
   });
   const profiles = new ProfileStore(options.dataDir, vault);
-  const misskeyFetch = fetchFromEnv(process.env);
+  const testLookup = lookupFromEnv(process.env);
+  const instanceCas = new InstanceCaStore(options.dataDir);
   return {
     options,
     vault,
-    setup: new SetupService(profiles, vault, new HostKeyStore(options.dataDir)),
+    setup: new SetupService(profiles, vault, new HostKeyStore(options.dataDir), instanceCas),
     keys: new KeysService(options.dataDir, vault),
     settings: new SettingsStore(options.dataDir),
     profiles,
-    instance: new InstanceService({ profiles, secrets: vault, ...(misskeyFetch ? { fetch: misskeyFetch } : {}) }),
+    instance: new InstanceService({
+      profiles,
+      secrets: vault,
+      caFor: (id) => instanceCas.get(id),
+      setupPasswordFor: async (id) => (await vault.get(setupPasswordName(id)))?.toString('utf8'),
+      ...(testLookup ? { lookup: testLookup } : {}),
+    }),
     storage: new StorageService({
       dataDir: options.dataDir,
       secrets: vault,

@@ -38,7 +38,9 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     env = loadLabEnv();
     // Start from an empty server: no stack left by an earlier run.
     await removeAppStack('a');
-    app = await startBrowserMode();
+    // The app resolves the lab domain like a LAN DNS would (documented test hook); no extra CA is
+    // trusted: the instance's certificate must verify against the root pinned at setup.
+    app = await startBrowserMode({ env: { OHITORI_TEST_RESOLVE: `${env.servers.a.domain}:${env.servers.a.ip}` } });
     browser = await launchChromium();
     page = await openApp(browser, app);
   });
@@ -124,4 +126,18 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     const review = readFileSync(join(app.dataDir, 'profiles.json'), 'utf8');
     expect(review).not.toContain('pass:');
   }, 600_000);
+
+  it('then the Instance screen reaches it over HTTPS with the pinned Caddy root and creates the administrator', async () => {
+    await page.click('[data-route="instance"]');
+    const status = page.locator('[data-instance-status]');
+    await expectAttr(status, 'data-reachable', 'true');
+    await expectAttr(status, 'data-require-setup', 'true');
+    const form = page.locator('[data-form="first-admin"]');
+    await form.locator('input[name="admin-password"]').fill('wizard admin password 1');
+    // The setup password field stays empty: the one setup generated is used.
+    await form.getByRole('button', { name: 'Create and apply the preset' }).click();
+    await expectAttr(status, 'data-connected', 'true', 60_000);
+    await expectAttr(page.locator('[data-setting="singleUserMode"]'), 'data-value', 'true');
+    await expectAttr(page.locator('[data-setting="cacheRemoteFiles"]'), 'data-value', 'false');
+  }, 300_000);
 });

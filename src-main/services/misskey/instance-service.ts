@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { LookupFunction } from 'node:net';
 import type { Endpoints } from 'misskey-js';
 import { AppError, isAppError, throwIfAborted } from '../../shared/errors';
 import type {
@@ -23,6 +24,7 @@ import { formatAcct, parseAcct, suspendRefusal } from './acct';
 import { mergeBlockedHosts, normalizeHost, previewBlockImport, sameHostList } from './block-list';
 import { MisskeyClient, type FetchFn } from './misskey-client';
 import { versionGates } from './versions';
+import { createNodeFetch } from './resolve-override';
 
 /** Secret-store entry of a profile's Misskey token (JSON: token, kind, permissions, username). */
 export const misskeyTokenName = (profileId: string): string => `profile:${profileId}:misskey-token`;
@@ -119,6 +121,12 @@ export interface InstanceServiceOptions {
    * Absent: the UI says it is not measured yet. Never filled with guessed numbers.
    */
   readonly diskUsage?: (profile: ServerProfile) => Promise<{ filesBytes: number; dbBytes: number }>;
+  /** The root certificate pinned for a profile whose instance uses Caddy's own CA (tls internal). */
+  readonly caFor?: (profileId: string) => Promise<string | undefined>;
+  /** Name lookup override (the documented test hook); used with node:https transport. */
+  readonly lookup?: LookupFunction;
+  /** The setupPassword that setup generated for this profile, when it ran from this desktop. */
+  readonly setupPasswordFor?: (profileId: string) => Promise<string | undefined>;
 }
 
 const pickSettings = (m: Endpoints['admin/meta']['res']): InstanceSettings => {
@@ -161,10 +169,26 @@ export class InstanceService {
     return this.opts.originFor ? this.opts.originFor(p) : `https://${p.domain}`;
   }
 
+  /**
+   * The transport for one profile: the injected fetch, or node:https with the profile's pinned CA
+   * (tls internal) and/or the test lookup, or the platform fetch.
+   */
+  private fetchFor(p: ServerProfile): FetchFn | undefined {
+    if (this.opts.fetch) return this.opts.fetch;
+    const { caFor, lookup } = this.opts;
+    if (!caFor && !lookup) return undefined;
+    return async (input, init) => {
+      const ca = caFor ? await caFor(p.id) : undefined;
+      if (!ca && !lookup) return fetch(input, init);
+      return createNodeFetch({ ...(ca ? { ca } : {}), ...(lookup ? { lookup } : {}) })(input, init);
+    };
+  }
+
   private anon(p: ServerProfile): MisskeyClient {
+    const f = this.fetchFor(p);
     return new MisskeyClient({
       origin: this.originOf(p),
-      ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+      ...(f ? { fetch: f } : {}),
       ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
     });
   }
@@ -250,12 +274,14 @@ export class InstanceService {
     if (!m.requireSetup) throw new AppError('MISSKEY_ALREADY_SET_UP', 'The instance already has an administrator', { version: m.version });
     if (!this.opts.secrets.isUnlocked()) throw new AppError('VAULT_LOCKED', 'Unlock the secret store first');
     const gates = versionGates(m.version);
+    // Typed by the user, or the one setup generated for this profile on this desktop.
+    const setupPassword = a.setupPassword || (await this.opts.setupPasswordFor?.(profileId));
     const created = await anon.request(
       'admin/accounts/create',
       {
         username: a.username,
         password: a.password,
-        ...(gates.setupPassword && a.setupPassword ? { setupPassword: a.setupPassword } : {}),
+        ...(gates.setupPassword && setupPassword ? { setupPassword } : {}),
       },
       { signal, credential: null },
     );

@@ -26,9 +26,9 @@ export function parseResolveSpec(spec: string): Map<string, string> {
   return map;
 }
 
-/** A fetch over node:http(s) whose name lookup consults `map` first. */
-export function createResolvingFetch(map: ReadonlyMap<string, string>): FetchFn {
-  const lookup: LookupFunction = (hostname, options, cb) => {
+/** A name lookup that answers only from `map` (the test hook). */
+export function mapLookup(map: ReadonlyMap<string, string>): LookupFunction {
+  return (hostname, options, cb) => {
     const ip = map.get(hostname.toLowerCase());
     if (!ip) {
       cb(Object.assign(new Error(`not resolvable in test mode: ${hostname}`), { code: 'ENOTFOUND' }), '', 4);
@@ -39,6 +39,20 @@ export function createResolvingFetch(map: ReadonlyMap<string, string>): FetchFn 
       (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: ip, family }]);
     else cb(null, ip, family);
   };
+}
+
+/** A fetch over node:http(s) whose name lookup consults `map` first. */
+export function createResolvingFetch(map: ReadonlyMap<string, string>): FetchFn {
+  return createNodeFetch({ lookup: mapLookup(map) });
+}
+
+/**
+ * A fetch over node:http(s) with an optional name lookup and an optional CA to trust instead of
+ * the system roots: a LAN instance behind Caddy's own CA (`tls internal`) is verified against
+ * that CA, pinned at setup, rather than not verified at all.
+ */
+export function createNodeFetch(opts: { lookup?: LookupFunction; ca?: string }): FetchFn {
+  const { lookup, ca } = opts;
   return async (input, init) => {
     const req = new Request(input, init);
     const url = new URL(req.url);
@@ -48,28 +62,38 @@ export function createResolvingFetch(map: ReadonlyMap<string, string>): FetchFn 
     if (body) headers['content-length'] = String(body.length);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {
-      const r = send(url, { method: req.method, headers, lookup, signal: init.signal ?? undefined }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const h = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
-          resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: h }));
-        });
-      });
+      const r = send(
+        url,
+        { method: req.method, headers, ...(lookup ? { lookup } : {}), ...(ca ? { ca } : {}), signal: init.signal ?? undefined },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const h = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+            resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: h }));
+          });
+        },
+      );
       r.on('error', (e) => reject(Object.assign(new TypeError('fetch failed'), { cause: e })));
       r.end(body);
     });
   };
 }
 
-/** The fetch to use for this process: the override when the env var is set, else undefined. */
-export function fetchFromEnv(env: NodeJS.ProcessEnv, log: (line: string) => void = console.warn): FetchFn | undefined {
+/** The test hook's lookup when the env var is set, else undefined. */
+export function lookupFromEnv(env: NodeJS.ProcessEnv, log: (line: string) => void = console.warn): LookupFunction | undefined {
   const spec = env[RESOLVE_ENV];
   if (!spec) return undefined;
   const map = parseResolveSpec(spec);
   log(`ohitori: TEST HOOK ${RESOLVE_ENV} in force: ${[...map].map(([h, ip]) => `${h}→${ip}`).join(', ')}`);
-  return createResolvingFetch(map);
+  return mapLookup(map);
+}
+
+/** The fetch to use for this process: the override when the env var is set, else undefined. */
+export function fetchFromEnv(env: NodeJS.ProcessEnv, log: (line: string) => void = console.warn): FetchFn | undefined {
+  const lookup = lookupFromEnv(env, log);
+  return lookup ? createNodeFetch({ lookup }) : undefined;
 }

@@ -186,3 +186,18 @@ export async function applyStack(
   ctx.progress({ step: 'setup.steps.https', fraction: 0.9 });
   await verifyHttps(session, model);
 }
+
+/**
+ * With `tls internal`, browsers and the app must trust Caddy's own root: ask Caddy's admin API on
+ * the server (`/pki/ca/local`) for it, so the desktop can pin exactly that certificate.
+ */
+export async function fetchCaddyLocalRoot(session: SshSession): Promise<string | undefined> {
+  const r = await session.exec(['curl', '-sf', 'http://localhost:2019/pki/ca/local']);
+  if (r.code !== 0) return undefined;
+  try {
+    const pem = (JSON.parse(r.stdout) as { root_certificate?: unknown }).root_certificate;
+    return typeof pem === 'string' && pem.includes('BEGIN CERTIFICATE') ? pem : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -9,7 +9,8 @@ import type { SshSession } from '../ssh/ssh-session';
 import { instanceUrl } from '../stack/stack-model';
 import { maskSecrets, renderStackFiles } from '../stack/stack-files';
 import type { SecretStore } from '../vault/secret-store';
-import { applyStack, composeCommand, planModel, type SetupChoices } from './apply-stack';
+import { applyStack, composeCommand, fetchCaddyLocalRoot, planModel, type SetupChoices } from './apply-stack';
+import type { InstanceCaStore } from './instance-ca-store';
 import { openProfileSession } from './open-session';
 import { fixCommand } from './preflight-fixes';
 import { measureDiskUsage, type DiskUsage } from './disk-usage';
@@ -50,6 +51,7 @@ export class SetupService {
     private readonly profiles: ProfileStore,
     private readonly secrets: SecretStore,
     private readonly hostKeys: HostKeyStore,
+    private readonly instanceCas: InstanceCaStore,
   ) {}
 
   private async withSession<T>(profileId: string, ctx: JobContext, fn: (s: SshSession, p: ServerProfile) => Promise<T>): Promise<T> {
@@ -91,6 +93,7 @@ export class SetupService {
       const model = await planModel(session, facts, { ...choices, domain: profile.domain, stackDir: profile.stackDir });
       if (this.secrets.isUnlocked()) await this.secrets.set(setupPasswordName(profile.id), Buffer.from(model.setupPassword));
       await applyStack(session, facts, model, ctx);
+      await this.instanceCas.set(profile.id, model.caddy.tls === 'internal' ? await fetchCaddyLocalRoot(session) : undefined);
       return { url: instanceUrl(model) };
     });
   }
