@@ -107,6 +107,10 @@ export const en = {
     empty: 'Nothing to show yet: add a server in Setup. Status, last backup and disk use will appear here.',
     servers: 'Servers',
     statusUnknown: 'Not checked yet',
+    states: { checking: 'Checking…', up: 'Up', down: 'Down' },
+    version: 'Misskey version {{version}}',
+    reasons: { timeout: 'No answer in time.', tls: 'Its certificate is not trusted.', network: 'It cannot be reached over the network.' },
+    noBackups: 'No backup yet.',
   },
   backups: {
     title: 'Backups',
@@ -210,7 +214,7 @@ export const en = {
     status: {
       reachable: 'Answering',
       unreachable: 'Not answering',
-      version: 'Misskey {{version}}',
+      version: 'Misskey version {{version}}',
       noSetupPassword: 'this version has no setup password: whoever reaches it first becomes administrator',
       connected: 'Connected ({{kind}}) as @{{username}}.',
       needsSetup: 'This instance has no administrator yet.',

@@ -109,6 +109,10 @@ export const ja: Messages = {
     empty: 'まだ表示するものがありません。セットアップでサーバーを追加すると、稼働状況・最後のバックアップ・ディスク使用量がここに出ます。',
     servers: 'サーバー',
     statusUnknown: '未確認',
+    states: { checking: '確認中…', up: '稼働中', down: '停止中' },
+    version: 'Misskey バージョン {{version}}',
+    reasons: { timeout: '時間内に応答がありません。', tls: '証明書が信頼されていません。', network: 'ネットワーク経由で到達できません。' },
+    noBackups: 'バックアップはまだありません。',
   },
   backups: {
     title: 'バックアップ',

@@ -140,4 +140,11 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     await expectAttr(page.locator('[data-setting="singleUserMode"]'), 'data-value', 'true');
     await expectAttr(page.locator('[data-setting="cacheRemoteFiles"]'), 'data-value', 'false');
   }, 300_000);
+
+  it('the dashboard shows the server up with its Misskey version', async () => {
+    await page.click('[data-route="dashboard"]');
+    const card = page.locator('[data-server="Lab A"]');
+    await expectAttr(card, 'data-state', 'up', 60_000);
+    await expectText(card.locator('[data-version]'), 'Misskey version 2026.5.4');
+  });
 });
