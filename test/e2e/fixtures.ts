@@ -140,3 +140,39 @@ export async function expectVisible(loc: Locator): Promise<void> {
 export async function expectCount(loc: Locator, n: number): Promise<void> {
   await expect.poll(() => loc.count(), POLL).toBe(n);
 }
+
+/** Settings → secret store: sets the vault passphrase (secrets then survive a restart). */
+export async function setVaultPassphrase(page: Page, passphrase: string): Promise<void> {
+  await page.click('[data-route="settings"]');
+  const vault = page.locator('[data-vault-mode]');
+  await vault.locator('input[name="vault-passphrase"]').fill(passphrase);
+  await vault.locator('input[name="vault-passphrase-again"]').fill(passphrase);
+  await vault.getByRole('button', { name: 'Save' }).click();
+  await expectAttr(vault, 'data-vault-mode', 'passphrase');
+}
+
+export interface ProfileFields {
+  readonly name: string;
+  readonly host: string;
+  readonly user: string;
+  readonly auth: 'key' | 'agent' | 'password';
+  readonly keyPath?: string;
+  readonly secret?: string;
+  readonly domain: string;
+}
+
+/** Setup → Add a server, filled through the form as a user would, and waits for its card. */
+export async function addServerProfile(page: Page, p: ProfileFields): Promise<void> {
+  await page.click('[data-route="setup"]');
+  await page.getByRole('button', { name: 'Add a server' }).first().click();
+  const form = page.getByRole('form', { name: 'New server' });
+  await form.locator('input[name="name"]').fill(p.name);
+  await form.locator('input[name="host"]').fill(p.host);
+  await form.locator('input[name="user"]').fill(p.user);
+  await form.locator('select[name="auth"]').selectOption(p.auth);
+  if (p.keyPath) await form.locator('input[name="keyPath"]').fill(p.keyPath);
+  if (p.secret) await form.locator('input[name="secret"]').fill(p.secret);
+  await form.locator('input[name="domain"]').fill(p.domain);
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expectVisible(page.locator(`[data-profile="${p.name}"]`));
+}

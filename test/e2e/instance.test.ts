@@ -25,6 +25,8 @@ import {
   removeDir,
   startBrowserMode,
   type BrowserModeApp,
+  setVaultPassphrase,
+  addServerProfile,
 } from './fixtures';
 
 const SETUP = 'e2e-setup-password';
@@ -76,23 +78,9 @@ afterAll(async () => {
 
 describe('browser mode: the Instance screen against the double behind Caddy on server B', () => {
   it('keeps secrets with a passphrase and adds a server profile for b.ohitori.test', async () => {
-    await page.click('[data-route="settings"]');
-    const vault = page.locator('[data-vault-mode]');
-    await vault.locator('input[name="vault-passphrase"]').fill(VAULT);
-    await vault.locator('input[name="vault-passphrase-again"]').fill(VAULT);
-    await vault.getByRole('button', { name: 'Save' }).click();
-    await expectAttr(vault, 'data-vault-mode', 'passphrase');
+    await setVaultPassphrase(page, VAULT);
 
-    await page.click('[data-route="setup"]');
-    await page.getByRole('button', { name: 'Add a server' }).first().click();
-    const form = page.getByRole('form', { name: 'New server' });
-    await form.locator('input[name="name"]').fill('Lab B');
-    await form.locator('input[name="host"]').fill(lab.servers.b.ip);
-    await form.locator('input[name="user"]').fill('ohadmin');
-    await form.locator('select[name="auth"]').selectOption('agent');
-    await form.locator('input[name="domain"]').fill(lab.servers.b.domain);
-    await form.getByRole('button', { name: 'Save' }).click();
-    await expectVisible(page.locator('[data-profile="Lab B"]'));
+    await addServerProfile(page, { name: 'Lab B', host: lab.servers.b.ip, user: 'ohadmin', auth: 'agent', domain: lab.servers.b.domain });
   });
 
   it('creates the first administrator: a wrong setup password is refused in words, then the preset is read back', async () => {

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAttr, expectCount, expectText, launchChromium, openApp, removeDir, startBrowserMode, type BrowserModeApp } from './fixtures';
+import {
+  expectAttr,
+  expectCount,
+  expectText,
+  launchChromium,
+  openApp,
+  removeDir,
+  startBrowserMode,
+  type BrowserModeApp,
+  setVaultPassphrase,
+} from './fixtures';
 
 const PASS = 'correct horse battery staple 42';
 
@@ -58,12 +68,7 @@ describe('browser mode: the Keys screen', () => {
   });
 
   it('creates a key once the vault has a passphrase, and shows its fingerprint', async () => {
-    await page.click('[data-route="settings"]');
-    const vault = page.locator('[data-vault-mode]');
-    await vault.locator('input[name="vault-passphrase"]').fill('vault passphrase 123');
-    await vault.locator('input[name="vault-passphrase-again"]').fill('vault passphrase 123');
-    await vault.getByRole('button', { name: 'Save' }).click();
-    await expectAttr(vault, 'data-vault-mode', 'passphrase');
+    await setVaultPassphrase(page, 'vault passphrase 123');
 
     await page.click('[data-route="keys"]');
     const form = page.locator('[data-form="generate"]');

@@ -15,6 +15,7 @@ import {
   removeDir,
   startBrowserMode,
   type BrowserModeApp,
+  addServerProfile,
 } from './fixtures';
 
 function httpsStatus(env: LabEnv): string {
@@ -56,17 +57,14 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
   });
 
   async function addProfile(): Promise<void> {
-    await page.click('[data-route="setup"]');
-    await page.getByRole('button', { name: 'Add a server' }).first().click();
-    const form = page.getByRole('form', { name: 'New server' });
-    await form.locator('input[name="name"]').fill('Lab A');
-    await form.locator('input[name="host"]').fill(env.servers.a.ip);
-    await form.locator('input[name="user"]').fill(env.admin.user);
-    await form.locator('select[name="auth"]').selectOption('key');
-    await form.locator('input[name="keyPath"]').fill(env.admin.keyPath);
-    await form.locator('input[name="domain"]').fill(env.servers.a.domain);
-    await form.getByRole('button', { name: 'Save' }).click();
-    await expectVisible(page.locator('[data-profile="Lab A"]'));
+    await addServerProfile(page, {
+      name: 'Lab A',
+      host: env.servers.a.ip,
+      user: env.admin.user,
+      auth: 'key',
+      keyPath: env.admin.keyPath,
+      domain: env.servers.a.domain,
+    });
   }
 
   async function runWizard(firstContact: boolean): Promise<void> {

@@ -15,6 +15,8 @@ import {
   removeDir,
   startBrowserMode,
   type BrowserModeApp,
+  setVaultPassphrase,
+  addServerProfile,
 } from './fixtures';
 
 const VAULT = 'storage vault passphrase 1';
@@ -59,23 +61,15 @@ describe('browser mode: Backups → Storage against the lab s3rver', () => {
 
   it('configures storage for a server profile, saves, and every connection test step passes', async () => {
     // A vault passphrase, so the access keys survive the restart below.
-    await page.click('[data-route="settings"]');
-    const vault = page.locator('[data-vault-mode]');
-    await vault.locator('input[name="vault-passphrase"]').fill(VAULT);
-    await vault.locator('input[name="vault-passphrase-again"]').fill(VAULT);
-    await vault.getByRole('button', { name: 'Save' }).click();
-    await expectAttr(vault, 'data-vault-mode', 'passphrase');
+    await setVaultPassphrase(page, VAULT);
 
-    await page.click('[data-route="setup"]');
-    await page.getByRole('button', { name: 'Add a server' }).first().click();
-    const pf = page.getByRole('form', { name: 'New server' });
-    await pf.locator('input[name="name"]').fill('Storage Lab');
-    await pf.locator('input[name="host"]').fill('127.0.0.1');
-    await pf.locator('input[name="user"]').fill('ohitori');
-    await pf.locator('select[name="auth"]').selectOption('agent');
-    await pf.locator('input[name="domain"]').fill('storage.example.test');
-    await pf.getByRole('button', { name: 'Save' }).click();
-    await expectVisible(page.locator('[data-profile="Storage Lab"]'));
+    await addServerProfile(page, {
+      name: 'Storage Lab',
+      host: '127.0.0.1',
+      user: 'ohitori',
+      auth: 'agent',
+      domain: 'storage.example.test',
+    });
 
     await page.click('[data-route="backups"]');
     await expectAttr(section().locator('[data-storage-configured]'), 'data-storage-configured', 'false');
