@@ -82,7 +82,7 @@ export class KeysService {
     if (opts.recoveryPassphrase) this.requireStrong(opts.recoveryPassphrase);
     const r = await this.keyring.exportRecovery(opts);
     const keyPath = opts.path.endsWith('.asc') ? opts.path : `${opts.path}.asc`;
-    const pagePath = join(dirname(keyPath), keyPath.slice(dirname(keyPath).length + 1).replace(/\.asc$/, '') + '-recovery-sheet.html');
+    const pagePath = keyPath.replace(/\.asc$/, '-recovery-sheet.html');
     try {
       await writeFileAtomic(keyPath, r.armoredKey, 0o600);
       await writeFileAtomic(pagePath, r.pageHtml, 0o644);

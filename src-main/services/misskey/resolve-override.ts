@@ -41,11 +41,6 @@ export function mapLookup(map: ReadonlyMap<string, string>): LookupFunction {
   };
 }
 
-/** A fetch over node:http(s) whose name lookup consults `map` first. */
-export function createResolvingFetch(map: ReadonlyMap<string, string>): FetchFn {
-  return createNodeFetch({ lookup: mapLookup(map) });
-}
-
 /**
  * A fetch over node:http(s) with an optional name lookup and an optional CA to trust instead of
  * the system roots: a LAN instance behind Caddy's own CA (`tls internal`) is verified against
@@ -90,10 +85,4 @@ export function lookupFromEnv(env: NodeJS.ProcessEnv, log: (line: string) => voi
   const map = parseResolveSpec(spec);
   log(`ohitori: TEST HOOK ${RESOLVE_ENV} in force: ${[...map].map(([h, ip]) => `${h}→${ip}`).join(', ')}`);
   return mapLookup(map);
-}
-
-/** The fetch to use for this process: the override when the env var is set, else undefined. */
-export function fetchFromEnv(env: NodeJS.ProcessEnv, log: (line: string) => void = console.warn): FetchFn | undefined {
-  const lookup = lookupFromEnv(env, log);
-  return lookup ? createNodeFetch({ lookup }) : undefined;
 }

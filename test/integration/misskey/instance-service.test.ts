@@ -12,7 +12,7 @@ import { startFaultProxy } from '../../lab/fault-proxy';
 import { buildDoubleImage, DoubleStack } from '../misskey-double/lab-stack';
 import { InstanceService } from '../../../src-main/services/misskey/instance-service';
 import { MisskeyClient } from '../../../src-main/services/misskey/misskey-client';
-import { createResolvingFetch } from '../../../src-main/services/misskey/resolve-override';
+import { createNodeFetch, mapLookup } from '../../../src-main/services/misskey/resolve-override';
 import { SessionStore } from '../../../src-main/services/vault/session-store';
 import type { ServerProfile } from '../../../src-main/shared/domain';
 import { emojiZip, PNG_1X1, thousandLineBlockList } from './fixtures';
@@ -381,7 +381,7 @@ describe('bad input and a sick instance', () => {
     const untrusted = new InstanceService({
       profiles: { get: async () => profileFor('t', a.domain) },
       secrets: new SessionStore(),
-      fetch: createResolvingFetch(new Map([[a.domain, a.ip]])),
+      fetch: createNodeFetch({ lookup: mapLookup(new Map([[a.domain, a.ip]])) }),
     });
     expect(await untrusted.status('t')).toMatchObject({ reachable: false, unreachableReason: 'tls' });
   });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { MisskeyClient } from '../../../src-main/services/misskey/misskey-client';
-import { createResolvingFetch, fetchFromEnv, parseResolveSpec } from '../../../src-main/services/misskey/resolve-override';
+import { createNodeFetch, lookupFromEnv, mapLookup, parseResolveSpec } from '../../../src-main/services/misskey/resolve-override';
 
 describe('the OHITORI_TEST_RESOLVE test hook', () => {
   it('parses host:ip pairs and refuses anything but IP literals', () => {
@@ -10,9 +10,9 @@ describe('the OHITORI_TEST_RESOLVE test hook', () => {
       ['a.ohitori.test', '::1'],
     ]);
     expect(() => parseResolveSpec('b.ohitori.test:example.com')).toThrow(/host:ip/);
-    expect(fetchFromEnv({})).toBeUndefined();
+    expect(lookupFromEnv({})).toBeUndefined();
     const lines: string[] = [];
-    expect(fetchFromEnv({ OHITORI_TEST_RESOLVE: 'x.test:127.0.0.1' }, (l) => lines.push(l))).toBeTypeOf('function');
+    expect(lookupFromEnv({ OHITORI_TEST_RESOLVE: 'x.test:127.0.0.1' }, (l) => lines.push(l))).toBeTypeOf('function');
     expect(lines[0]).toContain('TEST HOOK');
   });
 
@@ -30,7 +30,7 @@ describe('the OHITORI_TEST_RESOLVE test hook', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as { port: number }).port;
     try {
-      const fetch = createResolvingFetch(new Map([['misskey.test', '127.0.0.1']]));
+      const fetch = createNodeFetch({ lookup: mapLookup(new Map([['misskey.test', '127.0.0.1']])) });
       const client = new MisskeyClient({ origin: `http://misskey.test:${port}`, token: 'tok', fetch });
       expect(await client.request('ping', {})).toEqual({ id: 'f1', ok: true });
       expect(await client.requestUntyped('admin/update-meta', { name: 'x' })).toBeNull();
