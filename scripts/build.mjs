@@ -1,7 +1,25 @@
-// Builds the renderer, the main process (with browser mode's host) and the preload.
+// Builds the renderer, the main process (with browser mode's host), the preload, and the server-side
+// backup job (dist/agent: one self-contained ESM file + its part worker, installed on servers by the
+// app and run there in the pinned Node image).
+import { build as esbuild } from 'esbuild';
 import { build } from 'vite';
 
 for (const mode of ['renderer', 'main', 'preload']) {
   await build({ mode, configFile: 'vite.config.ts', logLevel: 'warn' });
   console.log(`built ${mode}`);
 }
+
+await esbuild({
+  entryPoints: { 'backup-job': 'src-main/agent/backup-job.ts', 'part-worker': 'src-main/services/backup-format/part-worker.ts' },
+  outdir: 'dist/agent',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  outExtension: { '.js': '.mjs' },
+  logLevel: 'warning',
+  legalComments: 'linked',
+  // CommonJS dependencies (tar-stream, streamx, the AWS SDK) call require() for Node built-ins.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+console.log('built agent');

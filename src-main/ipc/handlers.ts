@@ -133,4 +133,17 @@ export const handlers: Handlers = {
       a.profileId,
     ),
   'storage:presets': async () => Object.values(STORAGE_PRESET_INFO),
+  'backup-job:install': async (a, s) =>
+    s.jobs.start(
+      'backup-job-install',
+      'jobs.kinds.backupJobInstall',
+      (ctx) => s.backupJob.install(a.profileId, ctx, { ...(a.keep ? { keep: a.keep } : {}) }),
+      a.profileId,
+    ),
+  'backup-job:status': async (a, s) =>
+    s.jobs.start('backup-job-status', 'jobs.kinds.backupJobStatus', (ctx) => s.backupJob.status(a.profileId, ctx), a.profileId),
+  'backup-job:run': async (a, s) =>
+    s.jobs.start('backup-job-run', 'jobs.kinds.backupJobRun', (ctx) => s.backupJob.runNow(a.profileId, ctx), a.profileId),
+  'backup-job:log': async (a, s) =>
+    s.jobs.start('backup-job-log', 'jobs.kinds.backupJobLog', (ctx) => s.backupJob.log(a.profileId, ctx), a.profileId),
 };

@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AppEvent } from '../shared/jobs';
+import { SigningKeyPins } from './backups/signing-pins';
+import { BackupJobService } from './backup-job/backup-job-service';
 import { JobRunner } from './jobs/job-runner';
 import { KeysService } from './keys/keys-service';
 import { SetupService, setupPasswordName } from './setup/setup-service';
@@ -35,6 +37,8 @@ export interface Services {
   readonly setup: SetupService;
   readonly instance: InstanceService;
   readonly storage: StorageService;
+  readonly pins: SigningKeyPins;
+  readonly backupJob: BackupJobService;
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -47,11 +51,19 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const profiles = new ProfileStore(options.dataDir, vault);
   const testLookup = lookupFromEnv(process.env);
   const instanceCas = new InstanceCaStore(options.dataDir);
+  const hostKeys = new HostKeyStore(options.dataDir);
+  const keys = new KeysService(options.dataDir, vault);
+  const storage = new StorageService({
+    dataDir: options.dataDir,
+    secrets: vault,
+    profileExists: async (id) => (await profiles.list()).some((p) => p.id === id),
+  });
+  const pins = new SigningKeyPins(options.dataDir);
   return {
     options,
     vault,
-    setup: new SetupService(profiles, vault, new HostKeyStore(options.dataDir), instanceCas),
-    keys: new KeysService(options.dataDir, vault),
+    setup: new SetupService(profiles, vault, hostKeys, instanceCas),
+    keys,
     settings: new SettingsStore(options.dataDir),
     profiles,
     instance: new InstanceService({
@@ -61,10 +73,16 @@ export async function createServices(options: ServicesOptions): Promise<Services
       setupPasswordFor: async (id) => (await vault.get(setupPasswordName(id)))?.toString('utf8'),
       ...(testLookup ? { lookup: testLookup } : {}),
     }),
-    storage: new StorageService({
-      dataDir: options.dataDir,
+    storage,
+    pins,
+    backupJob: new BackupJobService({
       secrets: vault,
-      profileExists: async (id) => (await profiles.list()).some((p) => p.id === id),
+      hostKeys,
+      profile: (id) => profiles.get(id),
+      storage,
+      keyring: keys.keyring,
+      pins,
+      ...(process.env.OHITORI_AGENT_DIR ? { agentDir: process.env.OHITORI_AGENT_DIR } : {}),
     }),
     jobs: new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) }),
   };

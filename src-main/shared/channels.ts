@@ -61,6 +61,10 @@ export const CHANNELS = [
   'storage:save',
   'storage:test',
   'storage:presets',
+  'backup-job:install',
+  'backup-job:status',
+  'backup-job:run',
+  'backup-job:log',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

@@ -238,6 +238,10 @@ export const schemas = {
   'storage:save': storageInput,
   'storage:test': z.object(profileRef).strict(),
   'storage:presets': empty,
+  'backup-job:install': z.object({ ...profileRef, keep: z.number().int().min(1).max(1000).optional() }).strict(),
+  'backup-job:status': z.object(profileRef).strict(),
+  'backup-job:run': z.object(profileRef).strict(),
+  'backup-job:log': z.object(profileRef).strict(),
 } satisfies Record<Channel, z.ZodType>;
 
 export interface Results {
@@ -299,6 +303,14 @@ export interface Results {
   'storage:save': StorageView;
   'storage:test': JobSnapshot;
   'storage:presets': readonly StoragePresetInfo[];
+  /** Result: InstallSummary. */
+  'backup-job:install': JobSnapshot;
+  /** Result: BackupJobStatus. */
+  'backup-job:status': JobSnapshot;
+  /** Result: BackupRunView. */
+  'backup-job:run': JobSnapshot;
+  /** Result: the last run's log text. */
+  'backup-job:log': JobSnapshot;
 }
 
 export type Args<C extends Channel> = z.input<(typeof schemas)[C]>;

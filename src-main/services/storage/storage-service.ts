@@ -173,6 +173,32 @@ export class StorageService {
     return next.length !== all.length;
   }
 
+  /**
+   * What the backup job on the server needs: the location and the SERVER key (never the desktop's).
+   * Refuses when no server key is saved, so a desktop key never ends up on a server.
+   */
+  async serverSettings(profileId: string): Promise<{
+    endpoint: string;
+    region: string;
+    bucket: string;
+    prefix: string;
+    forcePathStyle: boolean;
+    credentials: StorageCredentials;
+  }> {
+    const s = (await this.readAll()).find((x) => x.profileId === profileId);
+    if (!s) throw new AppError('NOT_FOUND', 'No storage settings for this server yet', { missing: 'storage' });
+    const server = await this.credentials(profileId, 'server', s.serverAccessKeyId);
+    if (!server) throw new AppError('STORAGE_AUTH_FAILED', 'No server access key is saved for this server', { missing: 'server-secret' });
+    return {
+      endpoint: s.endpoint,
+      region: s.region,
+      bucket: s.bucket,
+      prefix: s.prefix,
+      forcePathStyle: s.forcePathStyle,
+      credentials: server,
+    };
+  }
+
   private async credentials(
     profileId: string,
     who: 'desktop' | 'server',

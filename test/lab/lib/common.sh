@@ -32,7 +32,7 @@ SUDOERS_FILES=(/etc/sudoers.d/90-ohlab-ohadmin /etc/sudoers.d/90-ohlab-ohpass)
 # /etc/ssh, /etc/apt, /etc/docker, /etc/cron.d and /var/spool/cron are per server too (seeded with a
 # copy of the host's), so app code that hardens sshd_config, adds an apt source, edits daemon.json
 # or installs a crontab changes that server only, never the host.
-SERVER_PATHS=(/var/servers /etc/ohitori /etc/caddy /var/lib/caddy /etc/systemd/system /tmp /var/tmp
+SERVER_PATHS=(/var/servers /etc/ohitori /var/lib/ohitori /usr/local/lib/ohitori /etc/caddy /var/lib/caddy /etc/systemd/system /tmp /var/tmp
   "/home/$ADMIN_USER" "/home/$PASS_USER" /etc/ssh /etc/apt /etc/docker /etc/cron.d /var/spool/cron)
 SEEDED_PATHS=(/etc/systemd/system /etc/ssh /etc/apt /etc/docker /etc/cron.d /var/spool/cron)
 CLI_PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
