@@ -128,6 +128,12 @@ function toAppError(e: unknown, signal: AbortSignal): AppError {
   return new AppError('BACKUP_JOB_FAILED', err.message ?? String(e));
 }
 
+// Last line of defence: a stream error nobody listened to must still end the run as a clean failure.
+process.on('uncaughtException', (e) => {
+  print(`@error BACKUP_JOB_FAILED ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
+
 const cmd = process.argv[2];
 if (cmd === 'keygen') {
   keygen().then(

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { readKeys, readPrivateKey, readMessage, verify, type PublicKey } from 'openpgp';
 import { AppError } from '../shared/errors';
 import { CHUNK_SIZE, MANIFEST_NAME, type ArchiveEntry, type PartRunner, writeBackup } from '../services/backup-format';
@@ -190,7 +189,7 @@ function fileEntry(full: string, name: string, size: number, mode: number, mtime
     mode: mode & 0o777,
     mtime,
     // Exactly the size the header announced, even if the file grows meanwhile.
-    open: () => createReadStream(full, { highWaterMark: CHUNK_SIZE, ...(size > 0 ? { start: 0, end: size - 1 } : { start: 0, end: -1 }) }),
+    open: () => (size === 0 ? Readable.from([]) : createReadStream(full, { highWaterMark: CHUNK_SIZE, start: 0, end: size - 1 })),
   };
 }
 

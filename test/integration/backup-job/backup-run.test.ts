@@ -1,7 +1,16 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { readPrivateKey, decryptKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_STACK_DIR } from '../../support/app-stack';
+import { makeTempDir } from '../../support/temp-dir';
+import { makeGpgHome } from '../gpg/gpg-home';
+import { runInServer } from '../../lab/server';
 import type { BackupRunView, InstallSummary } from '../../../src-main/shared/backup-job';
 import { uniqueName } from '../lab/lab-ssh';
-import { mustOnA, onA, runJob, setUpJobLab, RUNNER, type JobLab } from './job-lab';
+import { compose, DESKTOP_PASSPHRASE, mustOnA, onA, psql, runJob, setUpJobLab, RUNNER, type JobLab } from './job-lab';
 
 describe('the nightly backup job, installed by the app on lab server A', () => {
   let lab: JobLab;
@@ -49,4 +58,150 @@ describe('the nightly backup job, installed by the app on lab server A', () => {
     expect(await lab.uploads()).toBe(0);
     expect((await onA('find /var/lib/ohitori/staging -mindepth 1 | wc -l')).out.trim()).toBe('0');
   });
+
+  it('stock gpg with the recovery key and the documented commands restore a database identical to the live one and the same files', async () => {
+    // State worth restoring: rows with Japanese text, and media files with binary content and non-ASCII names.
+    await mustOnA(
+      psql(
+        "create table if not exists ohitori_probe(id int primary key, body text, data bytea); insert into ohitori_probe select g, 'ノート ' || g || ' 🐱', decode(md5(g::text), 'hex') from generate_series(1, 5000) g on conflict do nothing",
+      ),
+    );
+    await mustOnA(
+      [
+        `mkdir -p "${APP_STACK_DIR}/files/2026/猫"`,
+        `head -c 700000 /dev/urandom >"${APP_STACK_DIR}/files/2026/猫/写真 1.webp"`,
+        `head -c 3000 /dev/urandom >"${APP_STACK_DIR}/files/thumbnail-é.png"`,
+        `: >"${APP_STACK_DIR}/files/empty"`,
+        `chown -R 991:991 "${APP_STACK_DIR}/files"`,
+      ].join(' && '),
+    );
+    const job = await runJob<BackupRunView>(lab.services, (ctx) => lab.services.backupJob.runNow(lab.profileId, ctx));
+    expect(job.state, JSON.stringify(job.error) + job.log.join('\n')).toBe('done');
+    const id = job.result!.backupId!;
+    expect(job.result!.archiveBytes).toBeGreaterThan(700_000);
+
+    const t = await makeTempDir();
+    const gpg = await makeGpgHome(DESKTOP_PASSPHRASE);
+    try {
+      const dir = join(t.dir, id);
+      await mkdir(dir);
+      for (const key of (await lab.keys()).filter((k) => k.includes(`/${id}/`))) {
+        const body = await (await lab.s3.send(new GetObjectCommand({ Bucket: lab.bucket, Key: key }))).Body!.transformToByteArray();
+        await writeFile(join(dir, key.split('/').pop()!), body);
+      }
+      await lab.services.keys.exportRecovery({ passphrase: DESKTOP_PASSPHRASE, path: join(dir, 'ohitori-recovery-key.asc') });
+      await writeFile(join(dir, 'signing-key.asc'), (await lab.services.pins.current(lab.profileId))!.armoredPublicKey);
+      const doc = await readFile(new URL('../../../docs/backup-format.md', import.meta.url), 'utf8');
+      const commands = /<!-- recovery-commands:start -->\s*```sh\n([\s\S]*?)```/.exec(doc)![1]!;
+      const { stderr } = await gpg.sh(commands, dir);
+      expect(stderr).toMatch(/Good signature from "Ohitori backup signing key \(a-ohitori-test\)"/);
+
+      // Files: every one byte for byte.
+      const listed = (await mustOnA(`cd "${APP_STACK_DIR}/files" && find . -type f -print0 | xargs -0 sha256sum | sort -k2`))
+        .trim()
+        .split('\n');
+      const restored: string[] = [];
+      const walk = async (d: string, rel: string): Promise<void> => {
+        for (const e of await readdir(d, { withFileTypes: true })) {
+          if (e.isDirectory()) await walk(join(d, e.name), `${rel}/${e.name}`);
+          else
+            restored.push(
+              `${createHash('sha256')
+                .update(await readFile(join(d, e.name)))
+                .digest('hex')}  ${rel}/${e.name}`,
+            );
+        }
+      };
+      await walk(join(dir, 'restore', 'files'), '.');
+      expect(restored.sort((a, b) => a.slice(66).localeCompare(b.slice(66)))).toEqual(
+        listed.sort((a, b) => a.slice(66).localeCompare(b.slice(66))),
+      );
+      expect(listed.length).toBeGreaterThanOrEqual(3);
+
+      // Database: the restored dump loaded into a scratch database equals the live one, table by table.
+      const dump = await readFile(join(dir, 'restore', 'db', 'misskey.dump'));
+      await mustOnA(`${psql('drop database if exists restored_check')} && ${psql('create database restored_check')}`);
+      const r = await Promise.resolve().then(() =>
+        runInServer('a', ['bash', '-c', compose('exec -T db pg_restore -U misskey -d restored_check --no-owner --exit-on-error')], {
+          input: dump,
+          timeoutMs: 120_000,
+        }),
+      );
+      expect(r.code, r.stderr.toString()).toBe(0);
+      const tables = (await mustOnA(psql("select tablename from pg_tables where schemaname = 'public' order by 1"))).trim().split('\n');
+      expect(tables).toContain('ohitori_probe');
+      const digest = async (db: string) => {
+        const out: Record<string, string> = {};
+        for (const tbl of tables)
+          out[tbl] = (
+            await mustOnA(
+              psql(`select count(*) || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from "${tbl}" t`, db),
+            )
+          ).trim();
+        return out;
+      };
+      expect(await digest('restored_check')).toEqual(await digest('misskey'));
+      await mustOnA(psql('drop database restored_check'));
+    } finally {
+      await gpg.close();
+      await t.cleanup();
+    }
+  }, 300_000);
+
+  it('no private-key material of the desktop is on server A: not on disk, not in process arguments or environments during a run', async () => {
+    const entry = (await lab.services.keys.keyring.list()).find((k) => k.role === 'desktop')!;
+    // The raw secret scalars of the unlocked desktop key (primary seed and encryption subkey).
+    const exported = await lab.services.keys.keyring.exportRecovery({ passphrase: DESKTOP_PASSPHRASE });
+    const unlocked = await decryptKey({
+      privateKey: await readPrivateKey({ armoredKey: exported.armoredKey }),
+      passphrase: DESKTOP_PASSPHRASE,
+    });
+    const secrets: Buffer[] = [unlocked.keyPacket, ...unlocked.subkeys.map((s) => s.keyPacket)].flatMap((p) =>
+      Object.values((p as unknown as { privateParams?: Record<string, Uint8Array> }).privateParams ?? {}).map((v) => Buffer.from(v)),
+    );
+    expect(secrets.length).toBeGreaterThanOrEqual(2);
+    const needles = [
+      ...secrets.map((b) => b.toString('hex')),
+      ...secrets.map((b) => b.toString('base64')),
+      entry.info.fingerprint + ':secret',
+    ];
+
+    // During a run: sample args and environments of every process on the server.
+    let done = false;
+    const samples: string[] = [];
+    const sampler = (async () => {
+      while (!done) samples.push((await onA('ps -eo args; cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n"')).out);
+    })();
+    const job = await runJob<BackupRunView>(lab.services, (ctx) => lab.services.backupJob.runNow(lab.profileId, ctx));
+    done = true;
+    await sampler;
+    expect(job.state).toBe('done');
+    expect(samples.length).toBeGreaterThan(2);
+    expect(samples.some((s) => s.includes('backup-job.mjs run'))).toBe(true);
+    for (const s of samples) {
+      expect(s).not.toContain('PRIVATE KEY BLOCK');
+      for (const n of needles) expect(s.includes(n)).toBe(false);
+    }
+    // On disk: the server's own files (config, state, stack, homes, temp) and the docker data root's containers and volumes.
+    const where = `/etc /var/lib/ohitori /usr/local/lib/ohitori /var/servers /tmp /var/tmp /home ${lab.env.stateDir}/a/docker/containers ${lab.env.stateDir}/a/docker/volumes`;
+    const patterns = secrets.map((b) => b.toString('hex').replace(/../g, '\\\\x$&'));
+    // Canaries prove the scan finds what it looks for: one secret's raw bytes, and an armored private key.
+    await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.bin'], {
+      input: Buffer.concat([Buffer.from('x'), secrets[0]!, Buffer.from('y')]),
+    });
+    await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.asc'], { input: exported.armoredKey });
+    const scan = await onA(
+      `for pat in ${patterns.join(' ')}; do LC_ALL=C grep -rlaP "$pat" ${where} 2>/dev/null; done; ` +
+        // An armored private key: the header line followed by base64 lines (not just the string in openpgp's code).
+        `LC_ALL=C grep -rlazP 'BEGIN PGP PRIVATE KEY BLOCK-----\\r?\\n(?:[A-Za-z]+: [^\\n]*\\r?\\n)*\\r?\\n?[A-Za-z0-9+/=]{40}' ${where} 2>/dev/null; true`,
+      300_000,
+    );
+    await onA('rm -f /var/tmp/ohitori-canary.bin /var/tmp/ohitori-canary.asc');
+    // Besides the canaries, the only private key on the server is its own signing key.
+    expect([...new Set(scan.out.trim().split('\n').filter(Boolean))].sort()).toEqual([
+      '/etc/ohitori/signing-key.asc',
+      '/var/tmp/ohitori-canary.asc',
+      '/var/tmp/ohitori-canary.bin',
+    ]);
+  }, 300_000);
 });
