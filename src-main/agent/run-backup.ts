@@ -63,7 +63,10 @@ export async function runBackup(input: RunBackupInput, result: { -readonly [K in
     result.abortedUploads = await store.abortStaleUploads(signal);
     const listed = await store.listKeys(signal);
     const highestListed = Math.max(0, ...foldersFromKeys(base, listed).map((f) => sequenceOf(f.backupId)));
-    const sequence = Math.max(input.lastSequence, highestListed) + 1;
+    // The local counter rules; the listing only seeds it when the state is gone (a fresh server
+    // restored from a backup, a lost /var/lib): anyone who can write to the bucket can list big
+    // numbers, so they must not steer a server that knows where it is.
+    const sequence = (input.lastSequence > 0 ? input.lastSequence : highestListed) + 1;
     await input.saveSequence(sequence);
     result.sequence = sequence;
 
@@ -229,7 +232,7 @@ async function fileEntries(dir: string, prefix: string, print: (l: string) => vo
  * flood cannot push genuine backups out); "left to the desktop" when the server's key may not
  * read or delete (the least-privilege setup).
  */
-async function applyRetention(
+export async function applyRetention(
   store: S3BackupStore,
   base: string,
   current: string,
