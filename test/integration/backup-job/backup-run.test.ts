@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { readPrivateKey, decryptKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderBackupService, renderBackupTimer } from '../../../src-main/services/backup-job/job-files';
 import { APP_STACK_DIR } from '../../support/app-stack';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeGpgHome } from '../gpg/gpg-home';
@@ -46,6 +47,40 @@ describe('the nightly backup job, installed by the app on lab server A', () => {
     expect(again.result?.fingerprint).toBe(pin?.fingerprint);
     expect(again.result?.scheduler).toBe('cron');
   });
+
+  it('the systemd service and timer pass `systemd-analyze verify` next to the installed runner', async () => {
+    const dir = '/var/tmp/ohitori-units';
+    await mustOnA(`rm -rf ${dir} && mkdir -p ${dir}`);
+    await runInServer('a', ['sh', '-c', `cat >${dir}/ohitori-backup.service`], { input: renderBackupService() });
+    await runInServer('a', ['sh', '-c', `cat >${dir}/ohitori-backup.timer`], { input: renderBackupTimer() });
+    const r = await onA(`systemd-analyze verify ${dir}/ohitori-backup.timer ${dir}/ohitori-backup.service`);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.trim()).toBe('');
+    // Negative control: a unit naming a runner that is not there is refused.
+    await runInServer('a', [
+      'sh',
+      '-c',
+      `sed 's#${RUNNER}#/nonexistent/ohitori-backup#' ${dir}/ohitori-backup.service >${dir}/broken.service`,
+    ]);
+    const bad = await onA(`systemd-analyze verify ${dir}/broken.service`);
+    expect(bad.code).not.toBe(0);
+    await mustOnA(`rm -rf ${dir}`);
+  });
+
+  it('the cron line runs the job as cron would: 03:00 daily as root, a random delay below 30 minutes, trigger "cron"', async () => {
+    const line = (await mustOnA('cat /etc/cron.d/ohitori-backup')).split('\n').find((l) => /^\d/.test(l))!;
+    const fields = line.split(/\s+/);
+    expect(fields.slice(0, 6)).toEqual(['0', '3', '*', '*', '*', 'root']);
+    // cron turns an unescaped % into a newline; the line escapes it, and cron hands the command to SHELL=/bin/bash.
+    const command = fields.slice(6).join(' ').replace(/\\%/g, '%');
+    expect(command).not.toMatch(/(^|[^\\])%.*%/);
+    const r = await onA(`sleep() { echo "slept $1" >&2; }; export -f sleep; bash -c ${JSON.stringify(command)}`, 300_000);
+    expect(r.code, r.err).toBe(0);
+    const slept = Number(/slept (\d+)/.exec(r.err)?.[1]);
+    expect(slept).toBeGreaterThanOrEqual(0);
+    expect(slept).toBeLessThan(1800);
+    expect(JSON.parse(await mustOnA('cat /var/lib/ohitori/backup/state.json'))).toMatchObject({ result: 'ok', trigger: 'cron' });
+  }, 300_000);
 
   it('"Back up now" stores parts and the manifest, with live stages and a recorded run', async () => {
     const job = await runJob<BackupRunView>(lab.services, (ctx) => lab.services.backupJob.runNow(lab.profileId, ctx));
