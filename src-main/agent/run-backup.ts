@@ -68,6 +68,9 @@ export async function runBackup(input: RunBackupInput, result: { -readonly [K in
     // numbers, so they must not steer a server that knows where it is.
     const sequence = (input.lastSequence > 0 ? input.lastSequence : highestListed) + 1;
     await input.saveSequence(sequence);
+    // The server's public signing key beside its backups, for recovery with stock gpg (docs/backup-format.md).
+    if (!listed.includes(`${base}signing-key.asc`))
+      await store.putSmall(`${base}signing-key.asc`, new TextEncoder().encode(signingKey.toPublic().armor()), signal);
     result.sequence = sequence;
 
     const config_ = await configEntries(input.sourceDir, input.extraConfig);

@@ -84,6 +84,24 @@ describe('backup job failures on lab server A', () => {
     for (const f of folders) expect(keys).toContain(`${f}/manifest.json.pgp`);
   }, 600_000);
 
+  it('"Back up now" cancelled from the desktop stops the run on the server: recorded as cancelled, no manifest, no plaintext', async () => {
+    const before = await lab.manifests();
+    const job = lab.services.jobs.start('run', 't', (ctx) => lab.services.backupJob.runNow(lab.profileId, ctx));
+    // Cancel once the server is past the dump (the job container is running).
+    for (let i = 0; i < 200; i++) {
+      const step = lab.services.jobs.list().find((j) => j.id === job.id)?.step ?? '';
+      if (/stages\.(job|prepare|upload)$/.test(step)) break;
+      await sleep(50);
+    }
+    await lab.services.jobs.cancel(job.id);
+    const end = await lab.services.jobs.wait(job.id);
+    expect(end.state).toBe('cancelled');
+    for (let i = 0; i < 60 && (await onA('test -e /run/ohitori-backup.pid')).code === 0; i++) await sleep(500);
+    expect(await stateJson()).toMatchObject({ result: 'cancelled' });
+    expect(await lab.manifests()).toEqual(before);
+    await noPlaintextLeft();
+  }, 300_000);
+
   it('a truncated dump fails the job at the read check with nothing uploaded', async () => {
     const real = (await mustOnA(compose('exec -T db sh -c "command -v pg_dump"'))).trim();
     expect(real).toMatch(/^\//);

@@ -90,6 +90,7 @@ describe('the nightly backup job, installed by the app on lab server A', () => {
     const id = job.result!.backupId!;
     expect(keys).toContain(`ohitori/a-ohitori-test/${id}/manifest.json.pgp`);
     expect(keys).toContain(`ohitori/a-ohitori-test/${id}/part-00000.pgp`);
+    expect(keys).toContain('ohitori/a-ohitori-test/signing-key.asc');
     expect(await lab.uploads()).toBe(0);
     expect((await onA('find /var/lib/ohitori/staging -mindepth 1 | wc -l')).out.trim()).toBe('0');
   });
@@ -125,7 +126,12 @@ describe('the nightly backup job, installed by the app on lab server A', () => {
         await writeFile(join(dir, key.split('/').pop()!), body);
       }
       await lab.services.keys.exportRecovery({ passphrase: DESKTOP_PASSPHRASE, path: join(dir, 'ohitori-recovery-key.asc') });
-      await writeFile(join(dir, 'signing-key.asc'), (await lab.services.pins.current(lab.profileId))!.armoredPublicKey);
+      // The server's public key as the job keeps it beside its backups (what a user without the app would download).
+      const signing = await (
+        await lab.s3.send(new GetObjectCommand({ Bucket: lab.bucket, Key: 'ohitori/a-ohitori-test/signing-key.asc' }))
+      ).Body!.transformToString();
+      expect(signing).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+      await writeFile(join(dir, 'signing-key.asc'), signing);
       const doc = await readFile(new URL('../../../docs/backup-format.md', import.meta.url), 'utf8');
       const commands = /<!-- recovery-commands:start -->\s*```sh\n([\s\S]*?)```/.exec(doc)![1]!;
       const { stderr } = await gpg.sh(commands, dir);
