@@ -60,8 +60,18 @@ export async function runBackup(input: RunBackupInput, result: { -readonly [K in
     if (recipients.length === 0) throw new AppError('KEY_INVALID', 'No recipient keys are installed');
 
     print('@stage prepare');
-    result.abortedUploads = await store.abortStaleUploads(signal);
-    const listed = await store.listKeys(signal);
+    // A put-only server key may not list: then the bucket's lifecycle rule cleans killed uploads,
+    // the local counter alone numbers backups, and retention is left to the desktop.
+    result.abortedUploads = await store.abortStaleUploads(signal).catch((e: unknown) => {
+      if (!isAccessDenied(e)) throw e;
+      print('stale uploads: this server may not list them (least privilege); the lifecycle rule removes them');
+      return 0;
+    });
+    const listed = await store.listKeys(signal).catch((e: unknown) => {
+      if (!isAccessDenied(e)) throw e;
+      print('listing: this server may not list the bucket (least privilege)');
+      return [] as string[];
+    });
     const highestListed = Math.max(0, ...foldersFromKeys(base, listed).map((f) => sequenceOf(f.backupId)));
     // The local counter rules; the listing only seeds it when the state is gone (a fresh server
     // restored from a backup, a lost /var/lib): anyone who can write to the bucket can list big
@@ -248,6 +258,10 @@ export async function applyRetention(
   try {
     folders = foldersFromKeys(base, await store.listKeys(signal));
   } catch (e) {
+    if (isAccessDenied(e)) {
+      print('retention left to the desktop: this server may not list its backups (least privilege)');
+      return { state: 'left-to-desktop', deleted: [], reason: 'no-list' };
+    }
     print(`retention refused: the listing failed (${(e as Error).message})`);
     return { state: 'refused', deleted: [], reason: 'listing-failed' };
   }
