@@ -3,7 +3,7 @@
 // bundle has the same layout as production (part-worker.mjs next to the main file) — into a
 // private temp dir, runs it with this Node (22 under npm), and removes the bundle afterwards.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,9 @@ if (!existsSync(entry)) {
   console.error(`no such bench: ${entry}`);
   process.exit(2);
 }
-const out = mkdtempSync(join(tmpdir(), 'ohitori-bench-'));
+// Inside node_modules/.cache, so the few packages left external (native addons) resolve from the repo.
+mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
+const out = mkdtempSync(join(root, 'node_modules', '.cache', 'ohitori-bench-'));
 const cleanup = () => rmSync(out, { recursive: true, force: true });
 try {
   await build({
@@ -32,6 +34,8 @@ try {
     target: 'node22',
     outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
+    // ssh2 loads optional native addons (the backup bench drives the app's SSH code).
+    external: ['ssh2', 'cpu-features'],
     // CommonJS dependencies (tar-stream, streamx) call require() for Node built-ins.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
@@ -39,7 +43,11 @@ try {
   cleanup();
   throw e;
 }
-const child = spawn(process.execPath, [join(out, `${name}.mjs`), ...args], { stdio: 'inherit', cwd: root });
+const child = spawn(process.execPath, [join(out, `${name}.mjs`), ...args], {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, OHITORI_LAB_ENV: join(root, 'test', 'lab', 'state', 'lab.env') },
+});
 const forward = (sig) => child.kill(sig);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);

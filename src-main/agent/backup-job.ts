@@ -95,6 +95,7 @@ async function run(): Promise<number> {
       },
       result,
     );
+    result.peakRssKiB = process.resourceUsage().maxRSS;
     await writeAtomic(statePath, JSON.stringify(result));
     return 0;
   } catch (e) {

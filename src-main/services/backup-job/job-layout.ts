@@ -84,6 +84,8 @@ export const jobResultSchema = z.object({
     })
     .optional(),
   abortedUploads: z.number().int().optional(),
+  /** Peak resident memory of the job process (KiB, from process.resourceUsage). */
+  peakRssKiB: z.number().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type JobResult = z.infer<typeof jobResultSchema>;

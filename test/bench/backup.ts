@@ -1,0 +1,116 @@
+/**
+ * Backup bench (issue 7): the nightly job as installed by the app on lab server A (dump, full read
+ * check, tar → zstd → signed+encrypted parts → multipart upload to the lab's s3rver, manifest) vs
+ * the shell pipeline the guide's users would write, run on the same server on the same database:
+ *
+ *   pg_dump -Fc | zstd -3 | gpg --encrypt (--compress-algo none) > file; curl --aws-sigv4 -T file (one PUT)
+ *
+ *   npm run bench -- backup [--small MiB] [--large MiB] [--runs n]
+ *
+ * Needs the lab (`npm run lab:up`). The database is filled with generated rows (hex text, about
+ * half compressible) to roughly the given table sizes (defaults 128 and 512 MiB); runs alternate
+ * A and B (median of per-pair ratios). Ratio = anchor time / our time (above 1: faster than the
+ * pipeline). Peak RSS is the job process's own (process.resourceUsage), at both sizes. Our job also
+ * signs every part and the manifest and reads the whole dump back before uploading; the anchor does
+ * neither.
+ */
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { APP_STACK_DIR } from '../support/app-stack';
+import { compose, mustOnA, onA, psql, RUNNER, setUpJobLab } from '../integration/backup-job/job-lab';
+import { benchLine, median } from './bench-util';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+
+async function fill(targetMiB: number): Promise<number> {
+  await mustOnA(psql('create table if not exists bench_data(id bigint primary key, body text)'));
+  // ~1 KiB per row: 32 random md5s (hex).
+  const have = Number((await mustOnA(psql('select count(*) from bench_data'))).trim());
+  const want = Math.round((targetMiB * 1024 * 1024) / 1100);
+  if (want > have)
+    await mustOnA(
+      psql(
+        `insert into bench_data select g, (select string_agg(md5(random()::text || g::text || k::text), '') from generate_series(1, 32) k) from generate_series(${have + 1}, ${want}) g`,
+      ),
+      1_800_000,
+    );
+  return Number((await mustOnA(psql("select pg_total_relation_size('bench_data')"))).trim()) / 1024 / 1024;
+}
+
+async function main(): Promise<void> {
+  const smallMiB = opt('small', 128);
+  const largeMiB = opt('large', 512);
+  const runs = opt('runs', 3);
+  const bucket = `ohbench-${Date.now().toString(36)}`;
+  console.log(`backup bench: database ≈ ${smallMiB} and ${largeMiB} MiB, ${runs} alternating runs; lab server A, s3rver`);
+  const lab = await setUpJobLab({ bucket, keep: 1000 });
+  try {
+    await lab.s3.send(new CreateBucketCommand({ Bucket: `${bucket}-anchor` }));
+    const fp = (await lab.services.keys.keyring.list())[0]!.info.fingerprint;
+    const home = '/var/tmp/ohitori-bench-gnupg';
+    await mustOnA(
+      `rm -rf ${home} && mkdir -m 700 ${home} && gpg --homedir ${home} --batch --import /etc/ohitori/recipients.asc 2>/dev/null`,
+    );
+    const s3 = lab.env.s3;
+    const anchor = [
+      'set -o pipefail',
+      `${compose('exec -T db pg_dump -Fc -U misskey misskey')} </dev/null | zstd -3 -q -c | gpg --homedir ${home} --batch --yes --trust-model always --compress-algo none -r ${fp} -e -o /var/tmp/anchor.pgp`,
+      `curl -sf -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 aws:amz:${s3.region}:s3 --user ${s3.accessKeyId}:${s3.secretAccessKey} -T /var/tmp/anchor.pgp ${s3.endpoint}/${bucket}-anchor/anchor-$RANDOM.pgp`,
+      'rm -f /var/tmp/anchor.pgp',
+    ].join(' && ');
+
+    const rows: { label: string; dbMiB: number; ours: number; shell: number; ratio: number; peakMiB: number }[] = [];
+    const peaks: Record<string, number> = {};
+    for (const [label, size] of [
+      ['small', smallMiB],
+      ['large', largeMiB],
+    ] as const) {
+      const dbMiB = await fill(size);
+      for (let i = 0; i < runs; i++) {
+        let t = performance.now();
+        const r = await onA(`${RUNNER} run manual`, 1_800_000);
+        const ours = performance.now() - t;
+        if (r.code !== 0) throw new Error(`the job failed: ${r.out.slice(-2000)}`);
+        const result = JSON.parse(await mustOnA('cat /var/lib/ohitori/backup/job-result.json')) as { peakRssKiB?: number };
+        t = performance.now();
+        await mustOnA(anchor, 1_800_000);
+        const shell = performance.now() - t;
+        const peakMiB = (result.peakRssKiB ?? NaN) / 1024;
+        peaks[label] = Math.max(peaks[label] ?? 0, peakMiB);
+        rows.push({ label, dbMiB, ours, shell, ratio: shell / ours, peakMiB });
+        console.log(
+          `${label} run ${i + 1}: db ${dbMiB.toFixed(0)} MiB — job ${(ours / 1000).toFixed(2)} s (peak ${peakMiB.toFixed(0)} MiB), shell ${(shell / 1000).toFixed(2)} s`,
+        );
+      }
+    }
+    console.log('\n| size | db MiB | job s (median) | shell s (median) | shell/job (median of pairs) | job peak RSS MiB |');
+    console.log('|---|---|---|---|---|---|');
+    for (const label of ['small', 'large']) {
+      const r = rows.filter((x) => x.label === label);
+      console.log(
+        `| ${label} | ${r[0]!.dbMiB.toFixed(0)} | ${(median(r.map((x) => x.ours)) / 1000).toFixed(2)} | ${(median(r.map((x) => x.shell)) / 1000).toFixed(2)} | ${median(r.map((x) => x.ratio)).toFixed(3)} | ${peaks[label]!.toFixed(0)} |`,
+      );
+    }
+    console.log(
+      `anchor: pg_dump -Fc | zstd -3 | gpg -e --compress-algo none > file; curl --aws-sigv4 -T (single PUT) — on ${APP_STACK_DIR}'s db`,
+    );
+    benchLine('backup_vs_shell', median(rows.filter((x) => x.label === 'large').map((x) => x.ratio)), 'x');
+    benchLine('backup_vs_shell_small', median(rows.filter((x) => x.label === 'small').map((x) => x.ratio)), 'x');
+    benchLine('peak_rss_small', Math.round(peaks.small!), 'MiB');
+    benchLine('peak_rss_large', Math.round(peaks.large!), 'MiB');
+  } finally {
+    await onA('rm -rf /var/tmp/ohitori-bench-gnupg /var/tmp/anchor.pgp');
+    await lab.cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
