@@ -146,4 +146,24 @@ export const handlers: Handlers = {
     s.jobs.start('backup-job-run', 'jobs.kinds.backupJobRun', (ctx) => s.backupJob.runNow(a.profileId, ctx), a.profileId),
   'backup-job:log': async (a, s) =>
     s.jobs.start('backup-job-log', 'jobs.kinds.backupJobLog', (ctx) => s.backupJob.log(a.profileId, ctx), a.profileId),
+  'restore:run': async (a, s) =>
+    s.jobs.start(
+      'restore-run',
+      'jobs.kinds.restoreRun',
+      (ctx) =>
+        s.restore.run(
+          {
+            sourceProfileId: a.sourceProfileId,
+            targetProfileId: a.targetProfileId,
+            backupId: a.backupId,
+            ...(a.migrate ? { migrate: true } : {}),
+          },
+          ctx,
+        ),
+      a.targetProfileId,
+    ),
+  'restore:status': async (a, s) =>
+    s.jobs.start('restore-status', 'jobs.kinds.restoreStatus', (ctx) => s.restore.status(a.profileId, ctx), a.profileId),
+  'restore:confirm': async (a, s) =>
+    s.jobs.start('restore-confirm', 'jobs.kinds.restoreConfirm', (ctx) => s.restore.confirm(a.profileId, ctx), a.profileId),
 };

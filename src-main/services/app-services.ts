@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { AppEvent } from '../shared/jobs';
 import { SigningKeyPins } from './backups/signing-pins';
 import { BackupJobService } from './backup-job/backup-job-service';
+import { RestoreService } from './restore/restore-service';
 import { JobRunner } from './jobs/job-runner';
 import { KeysService } from './keys/keys-service';
 import { SetupService, setupPasswordName } from './setup/setup-service';
@@ -39,6 +40,7 @@ export interface Services {
   readonly storage: StorageService;
   readonly pins: SigningKeyPins;
   readonly backupJob: BackupJobService;
+  readonly restore: RestoreService;
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -83,6 +85,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
       keyring: keys.keyring,
       pins,
       ...(process.env.OHITORI_AGENT_DIR ? { agentDir: process.env.OHITORI_AGENT_DIR } : {}),
+    }),
+    restore: new RestoreService({
+      dataDir: options.dataDir,
+      secrets: vault,
+      hostKeys,
+      profile: (id) => profiles.get(id),
+      storage,
+      keyring: keys.keyring,
+      pins,
     }),
     jobs: new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) }),
   };

@@ -65,6 +65,9 @@ export const CHANNELS = [
   'backup-job:status',
   'backup-job:run',
   'backup-job:log',
+  'restore:run',
+  'restore:status',
+  'restore:confirm',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

@@ -242,6 +242,16 @@ export const schemas = {
   'backup-job:status': z.object(profileRef).strict(),
   'backup-job:run': z.object(profileRef).strict(),
   'backup-job:log': z.object(profileRef).strict(),
+  'restore:run': z
+    .object({
+      sourceProfileId: z.string().min(1).max(100),
+      targetProfileId: z.string().min(1).max(100),
+      backupId: z.string().regex(/^\d{8}T\d{6}Z-\d{8}$/),
+      migrate: z.boolean().optional(),
+    })
+    .strict(),
+  'restore:status': z.object(profileRef).strict(),
+  'restore:confirm': z.object(profileRef).strict(),
 } satisfies Record<Channel, z.ZodType>;
 
 export interface Results {
@@ -311,6 +321,12 @@ export interface Results {
   'backup-job:run': JobSnapshot;
   /** Result: the last run's log text. */
   'backup-job:log': JobSnapshot;
+  /** Result: RestoreResult. */
+  'restore:run': JobSnapshot;
+  /** Result: RestoreServerState | null. */
+  'restore:status': JobSnapshot;
+  /** Result: RestoreServerState | null. */
+  'restore:confirm': JobSnapshot;
 }
 
 export type Args<C extends Channel> = z.input<(typeof schemas)[C]>;

@@ -199,6 +199,16 @@ export class StorageService {
     };
   }
 
+  /** An S3 client with THIS computer's key for a profile's bucket (listing, reading, retention). */
+  async desktopClient(profileId: string): Promise<{ client: S3Client; bucket: string; prefix: string }> {
+    const s = (await this.readAll()).find((x) => x.profileId === profileId);
+    if (!s) throw new AppError('NOT_FOUND', 'No storage settings for this server yet', { missing: 'storage' });
+    const creds = await this.credentials(profileId, 'desktop', s.desktopAccessKeyId);
+    if (!creds) throw new AppError('STORAGE_AUTH_FAILED', 'No desktop secret access key is saved', { missing: 'desktop-secret' });
+    const { client } = createStorageClient(s, creds, 120_000);
+    return { client, bucket: s.bucket, prefix: s.prefix };
+  }
+
   private async credentials(
     profileId: string,
     who: 'desktop' | 'server',
