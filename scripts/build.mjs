@@ -9,9 +9,7 @@ for (const mode of ['renderer', 'main', 'preload']) {
   console.log(`built ${mode}`);
 }
 
-await esbuild({
-  entryPoints: { 'backup-job': 'src-main/agent/backup-job.ts', 'part-worker': 'src-main/services/backup-format/part-worker.ts' },
-  outdir: 'dist/agent',
+const nodeBundle = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -21,5 +19,16 @@ await esbuild({
   legalComments: 'linked',
   // CommonJS dependencies (tar-stream, streamx, the AWS SDK) call require() for Node built-ins.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+};
+// The backup format's worker thread, beside the code that starts it: worker-pool.ts looks for
+// ./part-worker.mjs next to itself, which rollup puts in the shared chunk (dist/main/chunks) —
+// or in an entry when it is not shared, hence both places.
+for (const outdir of ['dist/main', 'dist/main/chunks'])
+  await esbuild({ ...nodeBundle, entryPoints: { 'part-worker': 'src-main/services/backup-format/part-worker.ts' }, outdir });
+
+await esbuild({
+  ...nodeBundle,
+  entryPoints: { 'backup-job': 'src-main/agent/backup-job.ts', 'part-worker': 'src-main/services/backup-format/part-worker.ts' },
+  outdir: 'dist/agent',
 });
 console.log('built agent');

@@ -3,7 +3,7 @@ import type { ReactElement } from 'react';
 import { ErrorNotice } from '../components/error-notice';
 import { JobsPanel } from '../components/jobs-panel';
 import { BackupsScreen } from '../features/backups/backups-screen';
-import { RestoreScreen } from '../features/placeholder-screens';
+import { RestoreScreen } from '../features/restore/restore-screen';
 import { DashboardScreen } from '../features/dashboard/dashboard-screen';
 import { InstanceScreen } from '../features/instance/instance-screen';
 import { KeysScreen } from '../features/keys/keys-screen';

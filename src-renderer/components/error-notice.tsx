@@ -5,7 +5,7 @@ import type { AppErrorData } from '../../src-main/shared/errors';
 export function ErrorNotice({ error, onRetry }: { readonly error: AppErrorData; readonly onRetry?: () => void }) {
   const { t } = useTranslation();
   return (
-    <div className="error-notice" role="alert" data-error-code={error.code}>
+    <div className="error-notice" role="alert" data-error-code={error.code} title={error.message}>
       <span>{t(`errors.${error.code}`, { defaultValue: t('errors.INTERNAL') })}</span>
       {onRetry && (
         <button type="button" onClick={onRetry}>

@@ -42,7 +42,11 @@ export async function startBrowserMode(opts: { dataDir?: string; env?: NodeJS.Pr
     env: { ...process.env, ...opts.env },
   });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    // OHITORI_E2E_STDERR=1 shows the app's own error log while debugging a test.
+    if (process.env.OHITORI_E2E_STDERR) process.stderr.write(c);
+  });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`browser mode did not start: ${stderr}`)), 20_000);

@@ -126,6 +126,44 @@ describe('browser mode: nightly backups on lab server A', () => {
     await expectText(section().locator('[data-nightly-log]'), 'dump:', 60_000);
   }, 600_000);
 
+  it('restores that backup through the Restore screen: passphrase asked, verified here, old data kept until confirmed', async () => {
+    const psql = (sql: string) =>
+      runInServer('a', [
+        'sh',
+        '-c',
+        `cd ${APP_STACK_DIR} && docker compose -f compose.yml exec -T db psql -U misskey -d misskey -At -c "${sql}"`,
+      ]);
+    const backupId = await section().locator('[data-run-result="ok"]').first().getAttribute('data-run-backup');
+    const before = (await psql('select count(*) from pg_tables')).stdout.toString();
+    await psql('create table after_backup(id int)');
+    await page.click('[data-route="restore"]');
+    const screen = page.locator('[data-section="restore"]');
+    await expectAttr(screen.locator('[data-restore-recent]'), 'data-restore-recent', '1', 60_000);
+    await screen.locator('input[name="restore-backup"]').fill(backupId!);
+    await screen.locator('button[name="restore-start"]').click();
+    // The desktop key is locked: the task asks for its passphrase.
+    const job = page.locator('[data-job-kind="restore-run"]').first();
+    const prompt = job.locator('[data-prompt-kind="secret"]');
+    await expectCount(prompt, 1);
+    await prompt.locator('input[type="password"]').fill('desktop key passphrase 77');
+    await prompt.getByRole('button', { name: 'Yes, continue' }).click();
+    await expect.poll(async () => job.getAttribute('data-job-state'), { timeout: 300_000, interval: 500 }).toMatch(/done|failed/);
+    expect(
+      await job.getAttribute('data-job-state'),
+      (await job.innerText()) +
+        ((await job
+          .locator('[data-error-code]')
+          .getAttribute('title')
+          .catch(() => '')) ?? ''),
+    ).toBe('done');
+    await expectAttr(screen.locator('[data-restore-phase]'), 'data-restore-phase', 'healthy', 60_000);
+    expect((await psql("select count(*) from pg_tables where tablename = 'after_backup'")).stdout.toString().trim()).toBe('0');
+    expect((await psql('select count(*) from pg_tables')).stdout.toString()).toBe(before);
+    await screen.locator('button[name="restore-confirm"]').click();
+    await expectCount(screen.locator('[data-restore-confirmed]'), 1);
+    await expectAttr(screen.locator('[data-restore-phase]'), 'data-restore-phase', 'confirmed', 60_000);
+  }, 600_000);
+
   it('shows the same in Japanese after a reload', async () => {
     await page.context().close();
     page = await openApp(browser, app, 'ja-JP');

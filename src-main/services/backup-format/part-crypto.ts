@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { createMessage, decrypt, encrypt, enums, readKey, readMessage, readPrivateKey, type PrivateKey, type PublicKey } from 'openpgp';
 import { AppError, type ErrorCode } from '../../shared/errors';
 
@@ -65,7 +66,7 @@ export async function decryptPartToFile(
       config: { allowUnauthenticatedStream: true },
     });
     let plainSize = 0;
-    const counted = Readable.fromWeb(data as ReadableStream<Uint8Array>);
+    const counted = Readable.fromWeb(data as NodeWebReadableStream<Uint8Array>);
     counted.on('data', (c: Uint8Array) => (plainSize += c.length));
     await pipeline(counted, createWriteStream(outPath, { flags: 'wx', mode: 0o600 }));
     if (signatures.length === 0) throw new Error('Message is not signed');

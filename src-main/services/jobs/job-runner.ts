@@ -111,6 +111,8 @@ export class JobRunner {
         const error = isAppError(e)
           ? { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }
           : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
+        // An unexpected error is a bug: keep its stack in the main process's log.
+        if (!isAppError(e)) console.error(`[ohitori] job ${entry.snap.kind} failed:`, e);
         this.settle(entry, 'failed', { error });
       }
     } finally {
