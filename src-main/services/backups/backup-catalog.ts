@@ -77,7 +77,7 @@ export class BackupCatalog {
   }
 
   private async listWith(profileId: string, t: CatalogTarget, opts: ListOptions): Promise<BackupListing> {
-    opts.onProgress?.({ step: 'backups.steps.list' });
+    opts.onProgress?.({ step: 'backupList.steps.list' });
     const objects = await listAll(t, opts);
     const pinsKey = pinSetKey(t.pins);
     const before = await this.deps.store.read(profileId);
@@ -95,7 +95,7 @@ export class BackupCatalog {
       throwIfAborted(opts.signal);
       outcomes.set(o.key, await checkManifestObject(t, o, opts.signal));
       done++;
-      opts.onProgress?.({ step: 'backups.steps.manifests', fraction: done / toFetch.length });
+      opts.onProgress?.({ step: 'backupList.steps.manifests', fraction: done / toFetch.length });
     });
 
     return this.deps.store.update(profileId, (s) => {
@@ -229,7 +229,7 @@ async function listAll(t: CatalogTarget, opts: ListOptions): Promise<ListedObjec
       });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    opts.onProgress?.({ step: 'backups.steps.list', bytesDone: out.length });
+    opts.onProgress?.({ step: 'backupList.steps.list', bytesDone: out.length });
   } while (token);
   return out;
 }

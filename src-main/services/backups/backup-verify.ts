@@ -83,7 +83,7 @@ export class BackupVerifier {
       const t = await this.deps.catalog.target(profileId);
       let session: SshSession | undefined;
       try {
-        ctx.progress({ step: 'backups.steps.manifest', fraction: 0 });
+        ctx.progress({ step: 'backupList.steps.manifest', fraction: 0 });
         const { manifest, signer } = await this.deps.catalog.freshManifest(t, backupId, ctx.signal);
         await this.unlockedKey(ctx);
         const checker = await this.dumpChecker(
@@ -115,7 +115,7 @@ export class BackupVerifier {
               runner,
               signal: ctx.signal,
               onProgress: (p) => {
-                if (p.step === 'steps.decrypt') ctx.progress({ ...p, step: 'backups.steps.verify' });
+                if (p.step === 'steps.decrypt') ctx.progress({ ...p, step: 'backupList.steps.verify' });
               },
             },
           );
@@ -127,7 +127,7 @@ export class BackupVerifier {
       }
       const record: VerifyRecord = { at: now(), ok: true, dumpCheck };
       await this.deps.catalog.recordVerify(profileId, backupId, record);
-      ctx.progress({ step: 'backups.steps.verified', fraction: 1 });
+      ctx.progress({ step: 'backupList.steps.verified', fraction: 1 });
       return record;
     } catch (e) {
       if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
@@ -143,7 +143,7 @@ export class BackupVerifier {
     if (!(await this.deps.keyring.desktopKey()))
       throw new AppError('NOT_FOUND', 'This computer has no backup key yet', { missing: 'desktop-key' });
     for (let attempt = 0; ; attempt++) {
-      const a = await ctx.ask({ kind: 'secret', messageKey: attempt ? 'backups.unlockAgain' : 'backups.unlockPrompt' });
+      const a = await ctx.ask({ kind: 'secret', messageKey: attempt ? 'backupList.unlockAgain' : 'backupList.unlockPrompt' });
       if (!a.accepted || !a.value) throw new AppError('CANCELLED', 'Cancelled');
       try {
         await this.deps.keyring.unlock(a.value);
