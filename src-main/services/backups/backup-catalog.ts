@@ -110,7 +110,7 @@ export class BackupCatalog {
         objects,
         manifests: outcomes,
         ...(s.knownHighest !== undefined ? { knownHighest: s.knownHighest } : {}),
-        genuineBefore: new Set(s.genuineKeys),
+        knownBefore: new Set(s.knownKeys),
         verified: s.verified,
         now: this.now(),
       });
@@ -119,9 +119,10 @@ export class BackupCatalog {
       s.manifests = Object.fromEntries(
         manifestObjs.map((o) => [o.key, { etag: o.etag, outcome: outcomes.get(o.key)! }] as const).filter(([k]) => present.has(k)),
       );
-      const genuine = new Set(s.genuineKeys.filter((k) => present.has(k)));
-      for (const e of c.entries) if (e.state === 'genuine') genuine.add(e.key);
-      s.genuineKeys = [...genuine];
+      // Once flagged as older than known, always flagged: such a key never joins the known ones.
+      const known = new Set(s.knownKeys.filter((k) => present.has(k)));
+      for (const e of c.entries) if (present.has(e.key) && !e.reasons.includes('older-than-known')) known.add(e.key);
+      s.knownKeys = [...known];
       if (c.knownHighest !== undefined) s.knownHighest = c.knownHighest;
       s.last = { listedAt, entries: c.entries.map(({ verified: _v, ...e }) => ({ ...e, reasons: [...e.reasons] })) };
       return {

@@ -25,11 +25,11 @@ export interface ClassifyInput {
   /** Highest sequence seen before in a genuine manifest of this server. */
   readonly knownHighest?: number;
   /**
-   * Manifest keys an earlier listing found genuine. The knownHighest rule applies to the others
-   * only: an old backup that was always there is history; one that newly appears below the highest
-   * sequence seen is a re-upload (reliability G3).
+   * Manifest keys earlier listings already showed (and did not flag as older than known). The
+   * knownHighest rule applies to the others only: an old backup that was always there is
+   * history; one that newly appears below the highest sequence seen is a re-upload (reliability G3).
    */
-  readonly genuineBefore: ReadonlySet<string>;
+  readonly knownBefore: ReadonlySet<string>;
   readonly verified: Readonly<Record<string, VerifyRecord>>;
   readonly now: Date;
 }
@@ -85,7 +85,7 @@ export function classifyBackups(input: ClassifyInput): Classified {
     serverId: input.serverId,
     ...(input.knownHighest !== undefined ? { knownHighest: input.knownHighest } : {}),
   })) {
-    const reasons = f.reasons.filter((r) => r !== 'older-than-known' || !input.genuineBefore.has(f.key));
+    const reasons = f.reasons.filter((r) => r !== 'older-than-known' || !input.knownBefore.has(f.key));
     if (reasons.length) replayReasons.set(f.key, [...reasons]);
   }
 

@@ -34,8 +34,8 @@ const stateSchema = z.object({
   /** Which pinned keys the cached outcomes were checked against; another set drops the cache. */
   pinsKey: z.string().optional(),
   knownHighest: z.number().optional(),
-  /** Manifest keys a listing found genuine (the knownHighest rule spares them). */
-  genuineKeys: z.array(z.string()),
+  /** Manifest keys earlier listings showed, not flagged as older than known (the knownHighest rule spares them). */
+  knownKeys: z.array(z.string()),
   /** Checked manifests by object key, valid while the ETag is the same. */
   manifests: z.record(z.string(), z.object({ etag: z.string(), outcome: outcomeSchema })),
   verified: z.record(z.string(), verifySchema),
@@ -46,7 +46,7 @@ const stateSchema = z.object({
 
 export type CatalogState = z.infer<typeof stateSchema>;
 
-const fresh = (): CatalogState => ({ version: 1, genuineKeys: [], manifests: {}, verified: {} });
+const fresh = (): CatalogState => ({ version: 1, knownKeys: [], manifests: {}, verified: {} });
 
 /**
  * The desktop's memory of one profile's backups, `<data>/backups/<profileId>.json` (0600, atomic):

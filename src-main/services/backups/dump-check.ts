@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { AppError, isAppError } from '../../shared/errors';
 import type { SshSession } from '../ssh/ssh-session';
@@ -57,6 +56,39 @@ function unreadable(where: 'local' | 'server', code: number | string, stderr: st
   });
 }
 
+/**
+ * Writes the dump member into the checker's stdin. Unlike `pipeline`, it never destroys the source
+ * when the checker stops reading early (pg_restore may exit before the last bytes, or fail): the
+ * source is a member of the tar stream, and destroying it would break reading the rest of the
+ * archive. What the checker does not take is drained. Resolves with the source's error, if any.
+ */
+async function feed(dump: Readable, sink: Writable, consumerDone: Promise<unknown>): Promise<unknown> {
+  let stopped = false;
+  const stop = (): void => void (stopped = true);
+  sink.on('error', stop);
+  sink.on('close', stop);
+  const finished = consumerDone.then(stop, stop);
+  try {
+    for await (const chunk of dump) {
+      if (stopped || sink.destroyed) continue;
+      if (!sink.write(chunk)) {
+        await Promise.race([
+          new Promise<void>((r) => {
+            sink.once('drain', r);
+            sink.once('close', r);
+          }),
+          finished,
+        ]);
+      }
+    }
+    if (!stopped) sink.end();
+    return undefined;
+  } catch (e) {
+    sink.destroy();
+    return e;
+  }
+}
+
 /** pg_restore on this computer: the dump goes to its stdin, its SQL to /dev/null. */
 export function localDumpChecker(binary: string): DumpChecker {
   return async (dump, signal) => {
@@ -67,10 +99,7 @@ export function localDumpChecker(binary: string): DumpChecker {
       child.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? 'error'));
       child.on('close', (code) => resolve(code ?? 'signal'));
     });
-    const fed = pipeline(dump, child.stdin).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const fed = feed(dump, child.stdin, exit);
     const [code, feedError] = await Promise.all([exit, fed]);
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
     // A failing backup part surfaces here as the stream's error: that is the real cause.
@@ -86,18 +115,13 @@ export function localDumpChecker(binary: string): DumpChecker {
  */
 export function serverDumpChecker(session: SshSession, major: number): DumpChecker {
   return async (dump, signal) => {
+    const input = new PassThrough({ highWaterMark: 1 << 20 });
     const run = await session.stream(
       ['docker', 'run', '--rm', '-i', '--network', 'none', `postgres:${major}-alpine`, 'pg_restore', '-f', '/dev/null'],
-      {
-        sudo: true,
-        stdin: dump,
-        signal,
-      },
+      { sudo: true, stdin: input, signal },
     );
     run.stdout.resume();
-    let feedError: unknown;
-    dump.once('error', (e) => (feedError = e));
-    const { code, stderr } = await run.done;
+    const [{ code, stderr }, feedError] = await Promise.all([run.done, feed(dump, input, run.done)]);
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
     if (isAppError(feedError)) throw feedError;
     // docker run: 125 = docker itself failed (no image, no daemon), 126/127 = command not runnable.

@@ -103,10 +103,14 @@ describe('pickLatestGenuine', () => {
 
   it('never returns a flagged entry even when it has the highest sequence', () => {
     fc.assert(
-      fc.property(fc.array(entryArb, { maxLength: 20 }), fc.constantFrom(...BACKUP_STATES.filter((s) => s !== 'genuine')), (entries, bad) => {
-        const top = { state: bad, sequence: 10_000, time: '2030-01-01T00:00:00.000Z', backupId: 'zzz' };
-        expect(pickLatestGenuine([...entries, top])).not.toBe(top);
-      }),
+      fc.property(
+        fc.array(entryArb, { maxLength: 20 }),
+        fc.constantFrom(...BACKUP_STATES.filter((s) => s !== 'genuine')),
+        (entries, bad) => {
+          const top = { state: bad, sequence: 10_000, time: '2030-01-01T00:00:00.000Z', backupId: 'zzz' };
+          expect(pickLatestGenuine([...entries, top])).not.toBe(top);
+        },
+      ),
     );
   });
 });
@@ -121,7 +125,7 @@ describe('classifyBackups', () => {
           serverId: SERVER,
           objects,
           manifests,
-          genuineBefore: new Set(),
+          knownBefore: new Set(),
           verified: {},
           now: NOW,
         });
@@ -143,7 +147,15 @@ describe('classifyBackups', () => {
 
   it('sums part sizes, keeps versions, and marks abandoned folders after an hour only', () => {
     const { objects, manifests } = bucket(['ok', 'abandoned', 'in-progress']);
-    const c = classifyBackups({ serverFolder: FOLDER, serverId: SERVER, objects, manifests, genuineBefore: new Set(), verified: {}, now: NOW });
+    const c = classifyBackups({
+      serverFolder: FOLDER,
+      serverId: SERVER,
+      objects,
+      manifests,
+      knownBefore: new Set(),
+      verified: {},
+      now: NOW,
+    });
     const ok = c.entries.find((e) => e.state === 'genuine')!;
     expect(ok.size).toBe(201);
     expect(ok.versions).toEqual({ misskey: '2025.4.0', postgres: '15.8' });
@@ -152,18 +164,18 @@ describe('classifyBackups', () => {
     expect(NOW.getTime() - Date.parse(fresh.time)).toBeLessThan(ABANDONED_AFTER_MS);
   });
 
-  it('flags a backup newly appearing below the highest sequence seen, but not one already known genuine', () => {
+  it('flags a backup newly appearing below the highest sequence seen, but not one an earlier listing already showed', () => {
     const { objects, manifests } = bucket(['ok', 'ok', 'ok']);
     const keys = [...manifests.keys()];
     const base = { serverFolder: FOLDER, serverId: SERVER, objects, manifests, verified: {}, now: NOW };
-    const first = classifyBackups({ ...base, genuineBefore: new Set() });
+    const first = classifyBackups({ ...base, knownBefore: new Set() });
     expect(first.knownHighest).toBe(3);
     expect(first.entries.every((e) => e.state === 'genuine')).toBe(true);
     // Same listing later: the two older ones were seen genuine before, so they stay genuine.
-    const again = classifyBackups({ ...base, knownHighest: 3, genuineBefore: new Set(keys) });
+    const again = classifyBackups({ ...base, knownHighest: 3, knownBefore: new Set(keys) });
     expect(again.entries.every((e) => e.state === 'genuine')).toBe(true);
     // Backup 1 never seen before (deleted newer ones, old one re-uploaded): older-than-known.
-    const reupload = classifyBackups({ ...base, knownHighest: 3, genuineBefore: new Set(keys.slice(1)) });
+    const reupload = classifyBackups({ ...base, knownHighest: 3, knownBefore: new Set(keys.slice(1)) });
     const one = reupload.entries.find((e) => e.sequence === 1)!;
     expect(one.state).toBe('replayed');
     expect(one.reasons).toContain('older-than-known');
@@ -177,7 +189,7 @@ describe('classifyBackups', () => {
       serverId: SERVER,
       objects,
       manifests,
-      genuineBefore: new Set(),
+      knownBefore: new Set(),
       verified: { [id]: { at: NOW.toISOString(), ok: true, dumpCheck: 'local' } },
       now: NOW,
     });
