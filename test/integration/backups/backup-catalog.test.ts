@@ -7,6 +7,7 @@ import type { BackupManifest } from '../../../src-main/services/backup-format/ma
 import { signManifest } from '../../../src-main/services/backup-format/manifest-signing';
 import type { Services } from '../../../src-main/services/app-services';
 import { BackupCatalog } from '../../../src-main/services/backups/backup-catalog';
+import { BackupDrill } from '../../../src-main/services/backups/backup-drill';
 import { BackupVerifier } from '../../../src-main/services/backups/backup-verify';
 import { CatalogStore } from '../../../src-main/services/backups/catalog-store';
 import { serverIdFor, SigningKeyPins } from '../../../src-main/services/backups/signing-pins';
@@ -253,6 +254,37 @@ describe('backup catalog and verify against the lab s3rver (server B for the dum
     const bad = await verify(ids.badDump!, remote);
     expect(bad.error?.code).toBe('BACKUP_DUMP_UNREADABLE');
     expect(bad.error?.details?.where).toBe('server');
+  });
+
+  it('weekly drill (injected clock): verifies the newest genuine backup when due, and catches a flipped byte a week later', async () => {
+    let clock = new Date(now);
+    const drill = new BackupDrill({
+      catalog: services.backups.catalog,
+      verifier: services.backups.verifier,
+      jobs: services.jobs,
+      profileIds: async () => [profileId],
+      now: () => clock,
+    });
+    expect(await drill.tick()).toEqual([]); // off by default
+    expect((await drill.set(profileId, true)).nextDueAt).toBe(clock.toISOString());
+    const [first] = await drill.tick();
+    expect(await drill.tick()).toEqual([]); // one at a time, and not again this week
+    const ok = await services.jobs.wait(first!);
+    expect(ok.state, JSON.stringify(ok.error)).toBe('done');
+    expect(ok.result).toMatchObject({ backupId: ids.latest, ok: true });
+    expect((await drill.get(profileId)).nextDueAt).toBe(new Date(now + 7 * DAY).toISOString());
+
+    clock = new Date(now + 6 * DAY);
+    expect(await drill.tick()).toEqual([]);
+    await flipByte(s3, bucket, folder(ids.latest!) + partName(0), 1500);
+    clock = new Date(now + 7 * DAY);
+    const [second] = await drill.tick();
+    const failed = await services.jobs.wait(second!);
+    expect(failed.error?.code).toBe('BACKUP_DAMAGED');
+    const summary = await services.backups.catalog.summary(profileId);
+    expect(summary.latest?.backupId).toBe(ids.latest);
+    expect(summary.latest?.verified).toMatchObject({ ok: false, code: 'BACKUP_DAMAGED' });
+    await drill.set(profileId, false);
   });
 
   it('pages through thousands of manifests and re-lists from the cache', async () => {
