@@ -188,7 +188,7 @@ export const en = {
     columns: { time: 'Taken', size: 'Size', versions: 'Versions', state: 'Signature', verified: 'Verified', actions: '' },
     versions: 'Misskey {{misskey}} · PostgreSQL {{postgres}}',
     unknown: '—',
-    parts: '{{count}} parts',
+    parts: 'Parts: {{count}}',
     states: {
       genuine: 'Genuine',
       unsigned: 'Unsigned',

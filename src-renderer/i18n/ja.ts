@@ -189,7 +189,7 @@ export const ja: Messages = {
     columns: { time: '取得日時', size: 'サイズ', versions: 'バージョン', state: '署名', verified: '検証', actions: '' },
     versions: 'Misskey {{misskey}} · PostgreSQL {{postgres}}',
     unknown: '—',
-    parts: '{{count}} パート',
+    parts: 'パート数 {{count}}',
     states: {
       genuine: '本物',
       unsigned: '署名なし',

@@ -44,6 +44,8 @@ function EntryRow({
   const { t } = useTranslation();
   const abandoned = entry.reasons.includes('abandoned');
   const hint = abandoned ? 'abandoned' : entry.state;
+  // Replay reasons and missing/resized parts, for the curious; error codes are already said in words.
+  const details = entry.reasons.filter((r) => r !== 'abandoned' && !r.startsWith('BACKUP_'));
   return (
     <tr data-backup={entry.backupId} data-state={entry.state} data-latest={String(latest)}>
       <td>
@@ -70,7 +72,7 @@ function EntryRow({
         {entry.state !== 'genuine' && (
           <div className="small muted" data-state-hint={hint}>
             {t(`backupList.stateHints.${hint}`)}
-            {entry.reasons.length > 0 && !abandoned && <span className="small"> ({entry.reasons.join(', ')})</span>}
+            {details.length > 0 && <span className="small"> ({details.join(', ')})</span>}
           </div>
         )}
       </td>
@@ -137,7 +139,13 @@ export function BackupList() {
   // Results are applied in a callback (not synchronously in an effect).
   const applyList = (r: Awaited<ReturnType<typeof call<'backups:list'>>>): void => {
     setError(r.ok ? undefined : r.error);
-    if (r.ok) upsertJob(r.value);
+    if (!r.ok) return;
+    upsertJob(r.value);
+    // Only the newest list task stays in the task panel.
+    const s = useStore.getState();
+    for (const j of Object.values(s.jobs))
+      if (j.kind === 'backups-list' && j.subject === r.value.subject && j.id !== r.value.id && TERMINAL.includes(j.state))
+        void s.dismissJob(j.id);
   };
   const refresh = (): void => {
     if (profileId) void call('backups:list', { profileId }).then(applyList);
