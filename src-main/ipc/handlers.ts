@@ -36,6 +36,8 @@ export const handlers: Handlers = {
     const deleted = await s.profiles.delete(a.id);
     // Its storage settings and access keys go with the profile.
     if (deleted) await s.storage.delete(a.id);
+    // So does what the desktop remembers about its backups (list cache, verify results, drill).
+    if (deleted) await s.backups.catalog.store.remove(a.id);
     return { deleted };
   },
   'jobs:list': async (_a, s) => s.jobs.list(),

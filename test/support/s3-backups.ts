@@ -12,7 +12,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { createMessage, type PrivateKey, type PublicKey } from 'openpgp';
-import { bufferEntry } from '../../src-main/services/backup-format/archive';
+import { bufferEntry, type ArchiveEntry } from '../../src-main/services/backup-format/archive';
 import { writeBackup, type BackupSink } from '../../src-main/services/backup-format/backup-writer';
 import { backupFolder, backupIdFor, MANIFEST_NAME } from '../../src-main/services/backup-format/format';
 import { canonicalJson, type BackupManifest } from '../../src-main/services/backup-format/manifest';
@@ -71,6 +71,9 @@ export interface MakeBackup {
   readonly signingKey: PrivateKey;
   readonly dump?: Buffer;
   readonly postgres?: string;
+  /** More archive members (e.g. a large file, so a verify takes long enough to cancel). */
+  readonly extra?: readonly ArchiveEntry[];
+  readonly partSize?: number;
 }
 
 /** Writes one backup with the real format library into the bucket; returns its manifest. */
@@ -84,11 +87,13 @@ export async function makeBackup(o: MakeBackup): Promise<BackupManifest> {
       bufferEntry('db/misskey.dump', o.dump ?? PG15_DUMP),
       bufferEntry('files/写真.png', Buffer.alloc(50_000, 7)),
       bufferEntry('config/default.yml', 'url: https://example.test/\n'),
+      ...(o.extra ?? []),
     ],
     recipients: o.recipients,
     signingKey: o.signingKey,
     sink: s3Sink(o.s3, o.bucket, () => folder),
     runner: new InlinePartRunner(1),
+    ...(o.partSize ? { partSize: o.partSize } : {}),
     now: () => o.at,
   });
   return manifest;

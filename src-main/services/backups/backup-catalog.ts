@@ -230,7 +230,7 @@ async function listAll(t: CatalogTarget, opts: ListOptions): Promise<ListedObjec
       });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    opts.onProgress?.({ step: 'backupList.steps.list', bytesDone: out.length });
+    opts.onProgress?.({ step: 'backupList.steps.list' });
   } while (token);
   return out;
 }

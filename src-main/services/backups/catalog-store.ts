@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { manifestSchema } from '../backup-format/manifest';
@@ -72,6 +73,12 @@ export class CatalogStore {
     const parsed = stateSchema.safeParse(raw);
     // A damaged cache is only a cache: start over (verify results are lost, the backups are not).
     return parsed.success ? parsed.data : fresh();
+  }
+
+  /** Forgets a profile's list cache, verify results and drill (when the profile is deleted). */
+  async remove(profileId: string): Promise<void> {
+    await this.update(profileId, () => undefined);
+    await rm(this.path(profileId), { force: true });
   }
 
   /** Read-modify-write under a per-profile lock, so a list and a verify never lose each other's writes. */

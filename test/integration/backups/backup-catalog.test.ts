@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PrivateKey, PublicKey } from 'openpgp';
 import { readPrivateKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bufferEntry } from '../../../src-main/services/backup-format/archive';
 import { backupFolder, backupIdFor, partName } from '../../../src-main/services/backup-format/format';
 import type { BackupManifest } from '../../../src-main/services/backup-format/manifest';
 import { signManifest } from '../../../src-main/services/backup-format/manifest-signing';
@@ -285,6 +289,36 @@ describe('backup catalog and verify against the lab s3rver (server B for the dum
     expect(summary.latest?.backupId).toBe(ids.latest);
     expect(summary.latest?.verified).toMatchObject({ ok: false, code: 'BACKUP_DAMAGED' });
     await drill.set(profileId, false);
+  });
+
+  it('cancels a verify mid-download: the job ends cancelled, the stored result is unchanged, no temp files remain', async () => {
+    const big = await makeBackup({
+      s3,
+      bucket,
+      prefix: PREFIX,
+      serverId,
+      recipients: [desktop],
+      signingKey: signing,
+      sequence: 10,
+      at: at(HOUR),
+      extra: [bufferEntry('files/large.bin', randomBytes(12 * 1024 * 1024))],
+      partSize: 1024 * 1024,
+    });
+    await list();
+    const temps = async () => (await readdir(tmpdir())).filter((n) => n.startsWith('ohitori-restore-')).length;
+    const tempsBefore = await temps();
+    const job = services.jobs.start(
+      'backup-verify',
+      'jobs.kinds.backupVerify',
+      (ctx) => services.backups.verifier.verify(profileId, big.backupId, ctx),
+      profileId,
+    );
+    for (let i = 0; i < 600 && !(services.jobs.get(job.id).bytesDone! > 0); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(services.jobs.get(job.id).bytesTotal).toBeGreaterThan(12 * 1024 * 1024);
+    services.jobs.cancel(job.id);
+    expect((await services.jobs.wait(job.id)).state).toBe('cancelled');
+    expect((await services.backups.catalog.store.read(profileId)).verified[big.backupId]).toBeUndefined();
+    expect(await temps()).toBe(tempsBefore);
   });
 
   it('pages through thousands of manifests and re-lists from the cache', async () => {
