@@ -185,7 +185,7 @@ export const en = {
     empty: 'No backups in the bucket for this server yet.',
     latest: 'Latest genuine',
     noGenuine: 'No genuine backup yet.',
-    columns: { time: 'Taken', size: 'Size', versions: 'Versions', state: 'Signature', verified: 'Verified', actions: '' },
+    columns: { time: 'Taken', size: 'Size', versions: 'Versions', state: 'Signature', verified: 'Verified', actions: 'Actions' },
     versions: 'Misskey {{misskey}} · PostgreSQL {{postgres}}',
     unknown: '—',
     parts: 'Parts: {{count}}',

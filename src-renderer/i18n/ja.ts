@@ -186,9 +186,9 @@ export const ja: Messages = {
     empty: 'このサーバーのバックアップはまだバケットにありません。',
     latest: '最新の本物',
     noGenuine: '本物のバックアップはまだありません。',
-    columns: { time: '取得日時', size: 'サイズ', versions: 'バージョン', state: '署名', verified: '検証', actions: '' },
-    versions: 'Misskey {{misskey}} · PostgreSQL {{postgres}}',
-    unknown: '—',
+    columns: { time: '取得日時', size: 'サイズ', versions: 'バージョン', state: '署名', verified: '検証', actions: '操作' },
+    versions: 'Misskey {{misskey}}・PostgreSQL {{postgres}}',
+    unknown: '不明',
     parts: 'パート数 {{count}}',
     states: {
       genuine: '本物',
