@@ -183,6 +183,7 @@ export const en = {
     listing: 'Reading the list…',
     listedAt: 'Listed {{time}}: {{count}} entries; {{fetched}} manifests fetched, the rest from this computer’s cache.',
     empty: 'No backups in the bucket for this server yet.',
+    noStorage: 'No storage is set up for this server yet: fill in Storage below, then read the list.',
     latest: 'Latest genuine',
     noGenuine: 'No genuine backup yet.',
     columns: { time: 'Taken', size: 'Size', versions: 'Versions', state: 'Signature', verified: 'Verified', actions: 'Actions' },

@@ -184,6 +184,7 @@ export const ja: Messages = {
     listing: '一覧を読み込み中…',
     listedAt: '{{time}} に読み込み: {{count}} 件（マニフェスト {{fetched}} 件を取得、残りはこのコンピューターのキャッシュから）。',
     empty: 'このサーバーのバックアップはまだバケットにありません。',
+    noStorage: 'このサーバーのストレージがまだ設定されていません。下の「ストレージ」を設定してから一覧を読み込んでください。',
     latest: '最新の本物',
     noGenuine: '本物のバックアップはまだありません。',
     columns: { time: '取得日時', size: 'サイズ', versions: 'バージョン', state: '署名', verified: '検証', actions: '操作' },

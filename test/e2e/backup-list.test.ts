@@ -77,6 +77,9 @@ describe('browser mode: Backups → list, verify, dashboard (lab s3rver, backups
   it('sets up a server with storage, a desktop key, its pinned signing key and backups in the bucket', async () => {
     await setVaultPassphrase(page, VAULT);
     await addServerProfile(page, { name: 'Catalog Lab', host: '10.231.0.3', user: 'ohadmin', auth: 'agent', domain: DOMAIN });
+    // Before any storage is set up, the list says what to do.
+    await page.click('[data-route="backups"]');
+    await expectVisible(page.locator('[data-list-missing="storage"]'));
     const [profile] = await api<Array<{ id: string }>>('profiles:list', {});
     const profileId = profile!.id;
     await api('storage:save', {

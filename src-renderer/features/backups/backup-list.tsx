@@ -194,7 +194,13 @@ export function BackupList() {
       )}
       {profileId && <DrillToggle profileId={profileId} />}
       {isRunning(listJob) && <p className="small">{t(listJob?.step ?? 'backupList.listing', { defaultValue: t('backupList.listing') })}</p>}
-      {listJob?.state === 'failed' && listJob.error && <ErrorNotice error={listJob.error as AppErrorData} onRetry={refresh} />}
+      {listJob?.state === 'failed' && listJob.error?.details?.missing === 'storage' ? (
+        <p className="muted" data-list-missing="storage">
+          {t('backupList.noStorage')}
+        </p>
+      ) : (
+        listJob?.state === 'failed' && listJob.error && <ErrorNotice error={listJob.error as AppErrorData} onRetry={refresh} />
+      )}
       {error && <ErrorNotice error={error} />}
       {listing && (
         <>
