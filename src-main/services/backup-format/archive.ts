@@ -1,7 +1,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import tar from 'tar-stream';
@@ -85,7 +86,8 @@ export async function unpackArchive(
   opts: RunOptions = {},
 ): Promise<{ entries: number; bytes: number }> {
   const extract = tar.extract();
-  const feed = pipeline(compressed, createZstdDecompress({ chunkSize: CHUNK_SIZE }), extract);
+  const zstd = createZstdDecompress({ chunkSize: CHUNK_SIZE });
+  const feed = Promise.all([feedEndingWithLast(compressed, zstd), pipeline(zstd, extract)]).then(() => undefined);
   feed.catch(() => undefined);
   let entries = 0;
   let bytes = 0;
@@ -117,6 +119,28 @@ export async function unpackArchive(
       : new AppError('BACKUP_DAMAGED', 'The archive inside the backup is damaged', { reason: String((e as Error).message) }, { cause: e });
   }
   return { entries, bytes };
+}
+
+/**
+ * Writes `src` into the decompressor, handing over the last chunk together with the end.
+ * Why not `pipeline`: it ends with a separate, empty `end()`, and Node 22's streaming zstd
+ * decompressor then fails ("Unknown frame descriptor") when the stream's last frame — Node's
+ * compressor ends some streams with a second, empty frame — had its header split across the
+ * previous two writes. Ending with the last bytes avoids that case.
+ */
+async function feedEndingWithLast(src: Readable, z: Writable): Promise<void> {
+  try {
+    let prev: Uint8Array | undefined;
+    for await (const c of src) {
+      if (prev !== undefined && !z.write(prev)) await once(z, 'drain');
+      prev = c as Uint8Array;
+    }
+    if (prev === undefined) z.end();
+    else z.end(prev);
+  } catch (e) {
+    z.destroy(e as Error);
+    throw e;
+  }
 }
 
 /** Writes the archive's members below `dir` (which must exist); refuses paths escaping it. */
