@@ -1,14 +1,14 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
-import { once } from 'node:events';
-import { PassThrough, Readable, type Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants, createZstdCompress, createZstdDecompress } from 'node:zlib';
+import { constants, createZstdCompress } from 'node:zlib';
 import tar from 'tar-stream';
 import { AppError, throwIfAborted } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
 import { CHUNK_SIZE } from './format';
+import { decompressFrames } from './zstd-frames';
 
 /** One archive member. Files need their size up front (tar headers come before the data). */
 export type ArchiveEntry =
@@ -86,8 +86,7 @@ export async function unpackArchive(
   opts: RunOptions = {},
 ): Promise<{ entries: number; bytes: number }> {
   const extract = tar.extract();
-  const zstd = createZstdDecompress({ chunkSize: CHUNK_SIZE });
-  const feed = Promise.all([feedEndingWithLast(compressed, zstd), pipeline(zstd, extract)]).then(() => undefined);
+  const feed = pipeline(decompressFrames(compressed), extract);
   feed.catch(() => undefined);
   let entries = 0;
   let bytes = 0;
@@ -119,28 +118,6 @@ export async function unpackArchive(
       : new AppError('BACKUP_DAMAGED', 'The archive inside the backup is damaged', { reason: String((e as Error).message) }, { cause: e });
   }
   return { entries, bytes };
-}
-
-/**
- * Writes `src` into the decompressor, handing over the last chunk together with the end.
- * Why not `pipeline`: it ends with a separate, empty `end()`, and Node 22's streaming zstd
- * decompressor then fails ("Unknown frame descriptor") when the stream's last frame — Node's
- * compressor ends some streams with a second, empty frame — had its header split across the
- * previous two writes. Ending with the last bytes avoids that case.
- */
-async function feedEndingWithLast(src: Readable, z: Writable): Promise<void> {
-  try {
-    let prev: Uint8Array | undefined;
-    for await (const c of src) {
-      if (prev !== undefined && !z.write(prev)) await once(z, 'drain');
-      prev = c as Uint8Array;
-    }
-    if (prev === undefined) z.end();
-    else z.end(prev);
-  } catch (e) {
-    z.destroy(e as Error);
-    throw e;
-  }
 }
 
 /** Writes the archive's members below `dir` (which must exist); refuses paths escaping it. */

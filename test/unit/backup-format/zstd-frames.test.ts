@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { constants, zstdCompressSync } from 'node:zlib';
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import fc from 'fast-check';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { unpackArchive } from '../../../src-main/services/backup-format/archive';
+import { decompressFrames, ZstdFrameScanner } from '../../../src-main/services/backup-format/zstd-frames';
 
 const MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -52,5 +55,53 @@ describe('unpackArchive and multi-frame zstd streams', () => {
       expect(r.entries, `split at ${split - second} from the second frame`).toBe(1);
       expect(got).toBe(body.length);
     }
+  });
+});
+
+describe('zstd frame scanner', () => {
+  const params = (checksum: number, level = 3) => ({
+    params: { [constants.ZSTD_c_checksumFlag]: checksum, [constants.ZSTD_c_compressionLevel]: level },
+  });
+  const skippable = (n: number) =>
+    Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18]), Buffer.from(Uint32Array.of(n).buffer), randomBytes(n)]);
+  const frames = [
+    zstdCompressSync(randomBytes(70_000), params(1)), // raw blocks
+    zstdCompressSync(Buffer.alloc(300_000, 7), params(0)), // RLE / several blocks, no checksum
+    skippable(9),
+    zstdCompressSync(Buffer.from('ノート '.repeat(20_000)), params(1, 19)),
+    zstdCompressSync(Buffer.alloc(0), params(1)),
+  ];
+  const stream = Buffer.concat(frames);
+  const plain = Buffer.concat(frames.filter((_, i) => i !== 2).map((f) => zstdDecompressSync(f)));
+
+  it('finds every frame end, however the stream is cut into chunks', () => {
+    const ends = frames.reduce<number[]>((acc, f) => [...acc, (acc.at(-1) ?? 0) + f.length], []);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 30 }), (cuts) => {
+        const at = [0, ...cuts.sort((a, b) => a - b), stream.length];
+        const scanner = new ZstdFrameScanner();
+        let pos = 0;
+        const found: number[] = [];
+        for (let k = 1; k < at.length; k++)
+          for (const p of scanner.push(stream.subarray(at[k - 1], at[k]))) {
+            pos += p.data.length;
+            if (p.end) found.push(pos);
+          }
+        expect(found).toEqual(ends);
+        expect(scanner.inFrame).toBe(false);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('decompresses all frames in order; a truncated or foreign stream is BACKUP_DAMAGED', async () => {
+    const read = async (b: Buffer) => {
+      const out: Buffer[] = [];
+      for await (const c of decompressFrames(slowly([b.subarray(0, 1000), b.subarray(1000)]))) out.push(c as Buffer);
+      return Buffer.concat(out);
+    };
+    expect((await read(stream)).equals(plain)).toBe(true);
+    await expect(read(stream.subarray(0, stream.length - 3))).rejects.toMatchObject({ code: 'BACKUP_DAMAGED' });
+    await expect(read(Buffer.concat([stream, Buffer.from('garbage!')]))).rejects.toMatchObject({ code: 'BACKUP_DAMAGED' });
   });
 });
