@@ -19,6 +19,8 @@ export interface VerifyDeps {
   readonly openSession: (profileId: string, ctx: JobContext) => Promise<SshSession>;
   /** Finds a local pg_restore of a major version; injectable so tests can force the server path. */
   readonly findPgRestore?: (major: number) => Promise<string | undefined>;
+  /** Where the private temp directories for decrypted parts go (default: the OS temp dir). */
+  readonly tempBase?: string;
   readonly now?: () => Date;
 }
 
@@ -114,6 +116,7 @@ export class BackupVerifier {
               verificationKey: signer,
               runner,
               signal: ctx.signal,
+              ...(this.deps.tempBase ? { tempBase: this.deps.tempBase } : {}),
               onProgress: (p) => {
                 if (p.step === 'steps.decrypt') ctx.progress({ ...p, step: 'backupList.steps.verify' });
               },

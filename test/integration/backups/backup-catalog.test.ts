@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PrivateKey, PublicKey } from 'openpgp';
@@ -98,7 +99,7 @@ describe('backup catalog and verify against the lab s3rver (server B for the dum
     ).backupId;
     const b3 = await makeBackup({ ...base, sequence: 3, at: at(4 * DAY) });
     ids.flipped = b3.backupId;
-    await flipByte(s3, bucket, folder(b3.backupId) + partName(0), 2000);
+    await flipByte(s3, bucket, folder(b3.backupId) + partName(1), 333);
     const b4 = await makeBackup({ ...base, sequence: 4, at: at(3.5 * DAY) });
     ids.truncated = b4.backupId;
     const p0 = await getObject(s3, bucket, folder(b4.backupId) + partName(0));
@@ -305,20 +306,38 @@ describe('backup catalog and verify against the lab s3rver (server B for the dum
       partSize: 1024 * 1024,
     });
     await list();
-    const temps = async () => (await readdir(tmpdir())).filter((n) => n.startsWith('ohitori-restore-')).length;
-    const tempsBefore = await temps();
+    // Its own temp base, so other suites' restore temp dirs on this machine do not count.
+    const tempBase = await mkdtemp(join(tmpdir(), 'catalog-cancel-'));
+    const verifier = new BackupVerifier({
+      catalog: services.backups.catalog,
+      keyring: services.keys.keyring,
+      openSession: () => Promise.reject(new Error('no SSH needed')),
+      tempBase,
+    });
+    let sawTotal = 0;
     const job = services.jobs.start(
       'backup-verify',
       'jobs.kinds.backupVerify',
-      (ctx) => services.backups.verifier.verify(profileId, big.backupId, ctx),
+      (ctx) =>
+        verifier.verify(profileId, big.backupId, {
+          ...ctx,
+          progress: (p) => {
+            ctx.progress(p);
+            // Cancel as soon as verified bytes flow (the user pressing Cancel mid-download).
+            if ((p.bytesDone ?? 0) > 0 && !sawTotal) {
+              sawTotal = p.bytesTotal ?? -1;
+              services.jobs.cancel(job.id);
+            }
+          },
+        }),
       profileId,
     );
-    for (let i = 0; i < 600 && !(services.jobs.get(job.id).bytesDone! > 0); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(services.jobs.get(job.id).bytesTotal).toBeGreaterThan(12 * 1024 * 1024);
-    services.jobs.cancel(job.id);
     expect((await services.jobs.wait(job.id)).state).toBe('cancelled');
+    expect(sawTotal).toBeGreaterThan(12 * 1024 * 1024);
     expect((await services.backups.catalog.store.read(profileId)).verified[big.backupId]).toBeUndefined();
-    expect(await temps()).toBe(tempsBefore);
+    // The reader removes its private temp dir as it unwinds (asynchronously, right after the job settles).
+    await expect.poll(() => readdir(tempBase), { timeout: 5_000, interval: 50 }).toEqual([]);
+    await rm(tempBase, { recursive: true, force: true });
   });
 
   it('pages through thousands of manifests and re-lists from the cache', async () => {
