@@ -126,6 +126,8 @@ describe('browser mode: Backups → list, verify, dashboard (lab s3rver, backups
 
   it('lists genuine and flagged backups; only a genuine one is latest', async () => {
     await page.click('[data-route="backups"]');
+    // The list read before storage was set up said so; read it again.
+    await list().locator('[data-action="backups-refresh"]').click();
     await expectAttr(list(), 'data-list-state', 'done');
     await expectAttr(row(ids.latest!), 'data-state', 'genuine');
     await expectAttr(row(ids.latest!), 'data-latest', 'true');

@@ -61,9 +61,13 @@ export class BackupCatalog {
   async target(profileId: string): Promise<CatalogTarget> {
     const profile = await this.deps.profiles.get(profileId);
     const serverId = serverIdFor(profile.domain);
-    const pins = await this.deps.pins.publicKeys(profileId);
-    if (pins.length === 0) throw new AppError('BACKUP_KEY_NOT_PINNED', 'No server signing key is pinned for this server yet');
+    // Storage first: it is what the user sets up first, and says so in its error.
     const { client, bucket, prefix } = await this.deps.storage.desktopClient(profileId);
+    const pins = await this.deps.pins.publicKeys(profileId);
+    if (pins.length === 0) {
+      client.destroy();
+      throw new AppError('BACKUP_KEY_NOT_PINNED', 'No server signing key is pinned for this server yet');
+    }
     return { client, bucket, serverId, serverFolder: `${prefix}${serverId}/`, pins };
   }
 
