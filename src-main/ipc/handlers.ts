@@ -36,6 +36,8 @@ export const handlers: Handlers = {
     const deleted = await s.profiles.delete(a.id);
     // Its storage settings and access keys go with the profile.
     if (deleted) await s.storage.delete(a.id);
+    // So does what the desktop remembers about its backups (list cache, verify results, drill).
+    if (deleted) await s.backups.catalog.store.remove(a.id);
     return { deleted };
   },
   'jobs:list': async (_a, s) => s.jobs.list(),
@@ -166,4 +168,18 @@ export const handlers: Handlers = {
     s.jobs.start('restore-status', 'jobs.kinds.restoreStatus', (ctx) => s.restore.status(a.profileId, ctx), a.profileId),
   'restore:confirm': async (a, s) =>
     s.jobs.start('restore-confirm', 'jobs.kinds.restoreConfirm', (ctx) => s.restore.confirm(a.profileId, ctx), a.profileId),
+  // backups on the desktop
+  'backups:list': async (a, s) =>
+    s.jobs.start(
+      'backups-list',
+      'jobs.kinds.backupsList',
+      (ctx) => s.backups.catalog.list(a.profileId, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) }),
+      a.profileId,
+    ),
+  'backups:verify': async (a, s) =>
+    s.jobs.start('backup-verify', 'jobs.kinds.backupVerify', (ctx) => s.backups.verifier.verify(a.profileId, a.backupId, ctx), a.profileId),
+  'backups:verify-status': async (a, s) => (await s.backups.catalog.store.read(a.profileId)).verified,
+  'backups:summary': async (a, s) => s.backups.catalog.summary(a.profileId),
+  'backups:drill-get': async (a, s) => s.backups.drill.get(a.profileId),
+  'backups:drill-set': async (a, s) => s.backups.drill.set(a.profileId, a.enabled),
 };

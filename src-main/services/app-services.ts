@@ -15,6 +15,11 @@ import { SettingsStore } from './settings/settings-store';
 import { StorageService } from './storage/storage-service';
 import type { SafeStorageLike } from './vault/keychain-store';
 import { Vault } from './vault/vault';
+import { BackupCatalog } from './backups/backup-catalog';
+import { BackupDrill } from './backups/backup-drill';
+import { BackupVerifier } from './backups/backup-verify';
+import { CatalogStore } from './backups/catalog-store';
+import { openProfileSession } from './setup/open-session';
 
 export interface ServicesOptions {
   readonly dataDir: string;
@@ -41,6 +46,8 @@ export interface Services {
   readonly pins: SigningKeyPins;
   readonly backupJob: BackupJobService;
   readonly restore: RestoreService;
+  /** Backups on the desktop: the list (catalog), verify and the weekly drill. */
+  readonly backups: { readonly catalog: BackupCatalog; readonly verifier: BackupVerifier; readonly drill: BackupDrill };
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -61,6 +68,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
     profileExists: async (id) => (await profiles.list()).some((p) => p.id === id),
   });
   const pins = new SigningKeyPins(options.dataDir);
+  const jobs = new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) });
+  const backups = createBackups({ dataDir: options.dataDir, profiles, storage, keys, vault, jobs, pins, hostKeys });
   return {
     options,
     vault,
@@ -95,6 +104,29 @@ export async function createServices(options: ServicesOptions): Promise<Services
       keyring: keys.keyring,
       pins,
     }),
-    jobs: new JobRunner({ onUpdate: (job) => options.broadcast({ type: 'job', job }) }),
+    jobs,
+    backups,
   };
+}
+
+/** The backups block: catalog, verifier and drill share one state store per profile. */
+function createBackups(d: {
+  dataDir: string;
+  profiles: ProfileStore;
+  storage: StorageService;
+  keys: KeysService;
+  vault: Vault;
+  jobs: JobRunner;
+  pins: SigningKeyPins;
+  hostKeys: HostKeyStore;
+}): Services['backups'] {
+  const catalog = new BackupCatalog({ profiles: d.profiles, storage: d.storage, pins: d.pins, store: new CatalogStore(d.dataDir) });
+  const verifier = new BackupVerifier({
+    catalog,
+    keyring: d.keys.keyring,
+    openSession: async (profileId, ctx) => openProfileSession(await d.profiles.get(profileId), d.vault, d.hostKeys, ctx),
+  });
+  const drill = new BackupDrill({ catalog, verifier, jobs: d.jobs, profileIds: async () => (await d.profiles.list()).map((p) => p.id) });
+  drill.schedule();
+  return { catalog, verifier, drill };
 }

@@ -68,6 +68,13 @@ export const CHANNELS = [
   'restore:run',
   'restore:status',
   'restore:confirm',
+  // backups on the desktop: list, verify, dashboard summary, weekly drill
+  'backups:list',
+  'backups:verify',
+  'backups:verify-status',
+  'backups:summary',
+  'backups:drill-get',
+  'backups:drill-set',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

@@ -4,6 +4,7 @@ import type { AppInfo, KeysState, KeySummary, PassphraseStrengthView, ServerProf
 import { AUTH_METHODS, LANGUAGES } from './domain';
 import type { JobSnapshot } from './jobs';
 import { BUCKET_RE, checkEndpoint, PREFIX_RE, STORAGE_PRESETS, type StoragePresetInfo, type StorageView } from './storage';
+import type { BackupSummary, DrillSettings, VerifyRecord } from './backups';
 import type { BlockImportPreview, FirstAdminResult, InstanceSettings, InstanceStatus, RelayView, UserView } from './instance';
 
 /**
@@ -252,6 +253,13 @@ export const schemas = {
     .strict(),
   'restore:status': z.object(profileRef).strict(),
   'restore:confirm': z.object(profileRef).strict(),
+  // backups on the desktop
+  'backups:list': z.object(profileRef).strict(),
+  'backups:verify': z.object({ ...profileRef, backupId: z.string().regex(/^[A-Za-z0-9TZ-]{1,64}$/, 'backup id') }).strict(),
+  'backups:verify-status': z.object(profileRef).strict(),
+  'backups:summary': z.object(profileRef).strict(),
+  'backups:drill-get': z.object(profileRef).strict(),
+  'backups:drill-set': z.object({ ...profileRef, enabled: z.boolean() }).strict(),
 } satisfies Record<Channel, z.ZodType>;
 
 export interface Results {
@@ -327,6 +335,13 @@ export interface Results {
   'restore:status': JobSnapshot;
   /** Result: RestoreServerState | null. */
   'restore:confirm': JobSnapshot;
+  // backups on the desktop
+  'backups:list': JobSnapshot;
+  'backups:verify': JobSnapshot;
+  'backups:verify-status': Readonly<Record<string, VerifyRecord>>;
+  'backups:summary': BackupSummary;
+  'backups:drill-get': DrillSettings;
+  'backups:drill-set': DrillSettings;
 }
 
 export type Args<C extends Channel> = z.input<(typeof schemas)[C]>;

@@ -35,6 +35,9 @@ export const ERROR_CODES = [
   'RESTORE_PG_TOO_OLD',
   'RESTORE_ROLLED_BACK',
   'RESTORE_IN_PROGRESS',
+  // backups on the desktop (list, verify)
+  'BACKUP_KEY_NOT_PINNED',
+  'BACKUP_DUMP_UNREADABLE',
   // network / ssh
   'HOST_UNREACHABLE',
   'HOST_KEY_CHANGED',

@@ -3,11 +3,12 @@ import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants, createZstdCompress, createZstdDecompress } from 'node:zlib';
+import { constants, createZstdCompress } from 'node:zlib';
 import tar from 'tar-stream';
 import { AppError, throwIfAborted } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
 import { CHUNK_SIZE } from './format';
+import { decompressFrames } from './zstd-frames';
 
 /** One archive member. Files need their size up front (tar headers come before the data). */
 export type ArchiveEntry =
@@ -85,7 +86,7 @@ export async function unpackArchive(
   opts: RunOptions = {},
 ): Promise<{ entries: number; bytes: number }> {
   const extract = tar.extract();
-  const feed = pipeline(compressed, createZstdDecompress({ chunkSize: CHUNK_SIZE }), extract);
+  const feed = pipeline(decompressFrames(compressed), extract);
   feed.catch(() => undefined);
   let entries = 0;
   let bytes = 0;

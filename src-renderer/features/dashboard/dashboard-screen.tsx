@@ -6,6 +6,7 @@ import { call } from '../../api/client';
 import { EmptyState } from '../../components/empty-state';
 import { useStore } from '../../stores/store';
 import { DiskUsageLine } from '../instance/disk-usage';
+import { BackupLine } from './backup-line';
 
 /** One server at a glance: is the instance up and which Misskey runs, backups, disk use. */
 function ServerCard({ profile }: { readonly profile: ServerProfile }) {
@@ -30,7 +31,7 @@ function ServerCard({ profile }: { readonly profile: ServerProfile }) {
       {typeof status === 'object' && !status.reachable && status.unreachableReason && (
         <div className="small muted">{t(`dashboard.reasons.${status.unreachableReason}`)}</div>
       )}
-      <div className="small muted">{t('dashboard.noBackups')}</div>
+      <BackupLine profileId={profile.id} />
       <DiskUsageLine profileId={profile.id} />
     </li>
   );

@@ -1,0 +1,190 @@
+import type { Readable } from 'node:stream';
+import type { PrivateKey } from 'openpgp';
+import { readBackup } from '../backup-format/backup-reader';
+import { InlinePartRunner } from '../backup-format/part-runner';
+import type { PartSource } from '../backup-format/parts-reader';
+import type { BackupManifest } from '../backup-format/manifest';
+import type { BackupState, VerifyRecord } from '../../shared/backups';
+import { AppError, isAppError, type ErrorCode } from '../../shared/errors';
+import type { JobContext } from '../jobs/job-runner';
+import type { Keyring } from '../pgp/keyring';
+import type { SshSession } from '../ssh/ssh-session';
+import { openObject, type BackupCatalog } from './backup-catalog';
+import { findLocalPgRestore, localDumpChecker, postgresMajor, serverDumpChecker, type DumpChecker } from './dump-check';
+
+export interface VerifyDeps {
+  readonly catalog: BackupCatalog;
+  readonly keyring: Keyring;
+  /** Opens SSH to the profile's server (only when this computer has no pg_restore of the dump's major). */
+  readonly openSession: (profileId: string, ctx: JobContext) => Promise<SshSession>;
+  /** Finds a local pg_restore of a major version; injectable so tests can force the server path. */
+  readonly findPgRestore?: (major: number) => Promise<string | undefined>;
+  /** Where the private temp directories for decrypted parts go (default: the OS temp dir). */
+  readonly tempBase?: string;
+  readonly now?: () => Date;
+}
+
+/** The error code a flagged list entry is refused with. */
+export function codeForState(state: BackupState): ErrorCode {
+  switch (state) {
+    case 'unsigned':
+      return 'BACKUP_UNSIGNED';
+    case 'forged':
+      return 'BACKUP_SIGNATURE_INVALID';
+    case 'replayed':
+      return 'BACKUP_REPLAYED';
+    case 'incomplete':
+    case 'in-progress':
+      return 'BACKUP_INCOMPLETE';
+    default:
+      return 'BACKUP_DAMAGED';
+  }
+}
+
+/** Codes that say something about the backup itself (stored as its verify result). */
+const BACKUP_VERDICTS = new Set<string>([
+  'BACKUP_DAMAGED',
+  'BACKUP_SIGNATURE_INVALID',
+  'BACKUP_UNSIGNED',
+  'BACKUP_REPLAYED',
+  'BACKUP_INCOMPLETE',
+  'BACKUP_DUMP_UNREADABLE',
+  'KEY_NOT_RECIPIENT',
+]);
+
+/** A database dump inside the archive (the job writes `db/<name>.dump`, pg_dump's custom format). */
+const isDump = (name: string): boolean => name.startsWith('db/') && name.endsWith('.dump');
+
+/**
+ * Verify one backup end to end, as a job (docs/architecture.md#verify): the list must show it
+ * genuine (signature, place, sequence, parts present); the manifest is fetched and checked again;
+ * every part is downloaded, hashed, decrypted and signature-checked into a private temp file by the
+ * format library; the whole archive is read; the database dump is read whole by pg_restore of the
+ * dump's major version, here or in a throwaway container on the server. The outcome is stored:
+ * failures that say something about the backup (BACKUP_*, KEY_NOT_RECIPIENT) mark it failed; a
+ * network error or a cancel leave the previous result alone.
+ */
+export class BackupVerifier {
+  constructor(private readonly deps: VerifyDeps) {}
+
+  async verify(profileId: string, backupId: string, ctx: JobContext): Promise<VerifyRecord> {
+    const now = () => (this.deps.now?.() ?? new Date()).toISOString();
+    let dumpCheck: VerifyRecord['dumpCheck'] = 'none';
+    try {
+      const listing = await this.deps.catalog.list(profileId, {
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress({ ...p, fraction: 0 }),
+      });
+      const entry = listing.entries.find((e) => e.backupId === backupId);
+      if (!entry) throw new AppError('NOT_FOUND', 'This backup is no longer in the bucket', { backupId });
+      if (entry.state !== 'genuine')
+        throw new AppError(codeForState(entry.state), `The list flags this backup as ${entry.state}`, {
+          state: entry.state,
+          reasons: entry.reasons,
+        });
+      const t = await this.deps.catalog.target(profileId);
+      let session: SshSession | undefined;
+      try {
+        ctx.progress({ step: 'backupList.steps.manifest', fraction: 0 });
+        const { manifest, signer } = await this.deps.catalog.freshManifest(t, backupId, ctx.signal);
+        await this.unlockedKey(ctx);
+        const checker = await this.dumpChecker(
+          profileId,
+          manifest,
+          ctx,
+          (s) => (session = s),
+          (w) => (dumpCheck = w),
+        );
+        const source: PartSource = { openPart: (name, _i, signal) => openObject(t, `${t.serverFolder}${backupId}/${name}`, signal) };
+        const runner = new InlinePartRunner(2);
+        let sawDump = false;
+        await this.deps.keyring.withUnlockedKey(async (unlocked: PrivateKey) => {
+          await readBackup(
+            manifest,
+            source,
+            async (e, body: Readable) => {
+              if (e.type === 'file' && isDump(e.name)) {
+                sawDump = true;
+                ctx.log(`pg_restore: ${e.name}`);
+                await (
+                  await checker()
+                )(body, ctx.signal);
+              } else for await (const _ of body) void _;
+            },
+            {
+              decryptionKey: unlocked,
+              verificationKey: signer,
+              runner,
+              signal: ctx.signal,
+              ...(this.deps.tempBase ? { tempBase: this.deps.tempBase } : {}),
+              onProgress: (p) => {
+                if (p.step === 'steps.decrypt') ctx.progress({ ...p, step: 'backupList.steps.verify' });
+              },
+            },
+          );
+        });
+        if (!sawDump) dumpCheck = 'none';
+      } finally {
+        t.client.destroy();
+        (session as SshSession | undefined)?.close();
+      }
+      const record: VerifyRecord = { at: now(), ok: true, dumpCheck };
+      await this.deps.catalog.recordVerify(profileId, backupId, record);
+      ctx.progress({ step: 'backupList.steps.verified', fraction: 1 });
+      return record;
+    } catch (e) {
+      if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+      if (isAppError(e) && BACKUP_VERDICTS.has(e.code))
+        await this.deps.catalog.recordVerify(profileId, backupId, { at: now(), ok: false, code: e.code });
+      throw e;
+    }
+  }
+
+  /** The desktop key, unlocked: from the cache, or by asking the passphrase in the job (three tries). */
+  private async unlockedKey(ctx: JobContext): Promise<void> {
+    if (this.deps.keyring.cache.isUnlocked()) return;
+    if (!(await this.deps.keyring.desktopKey()))
+      throw new AppError('NOT_FOUND', 'This computer has no backup key yet', { missing: 'desktop-key' });
+    for (let attempt = 0; ; attempt++) {
+      const a = await ctx.ask({ kind: 'secret', messageKey: attempt ? 'backupList.unlockAgain' : 'backupList.unlockPrompt' });
+      if (!a.accepted || !a.value) throw new AppError('CANCELLED', 'Cancelled');
+      try {
+        await this.deps.keyring.unlock(a.value);
+        return;
+      } catch (e) {
+        if (!isAppError(e) || e.code !== 'KEY_WRONG_PASSPHRASE' || attempt >= 2) throw e;
+      }
+    }
+  }
+
+  /**
+   * Chooses where the dump is read, lazily (a backup without a dump needs neither): a local
+   * pg_restore of the manifest's PostgreSQL major, else the server over SSH.
+   */
+  private async dumpChecker(
+    profileId: string,
+    manifest: BackupManifest,
+    ctx: JobContext,
+    keepSession: (s: SshSession) => void,
+    where: (w: 'local' | 'server') => void,
+  ): Promise<() => Promise<DumpChecker>> {
+    let chosen: DumpChecker | undefined;
+    return async () => {
+      if (chosen) return chosen;
+      const major = postgresMajor(manifest.versions.postgres);
+      if (major === undefined)
+        throw new AppError('BACKUP_DAMAGED', 'The backup holds a database dump but does not say which PostgreSQL made it');
+      const local = await (this.deps.findPgRestore ?? findLocalPgRestore)(major);
+      if (local) {
+        where('local');
+        ctx.log(`pg_restore ${major} on this computer: ${local}`);
+        return (chosen = localDumpChecker(local));
+      }
+      ctx.log(`no pg_restore ${major} on this computer: reading the dump in postgres:${major}-alpine on the server`);
+      const session = await this.deps.openSession(profileId, ctx);
+      keepSession(session);
+      where('server');
+      return (chosen = serverDumpChecker(session, major));
+    };
+  }
+}
