@@ -1,6 +1,4 @@
-import { rm } from 'node:fs/promises';
-import { AppError } from '../../shared/errors';
-import { decryptPartToFile, encryptPartStream, type DecryptKeyBytes, type EncryptKeyBytes } from './part-crypto';
+import { decryptPartToFile, encryptPart, type CiphertextDigest, type DecryptKeyBytes, type EncryptKeyBytes } from './part-crypto';
 
 /**
  * Runs per-part crypto jobs. Two implementations: {@link InlinePartRunner} (this thread; simple,
@@ -9,95 +7,50 @@ import { decryptPartToFile, encryptPartStream, type DecryptKeyBytes, type Encryp
  */
 export interface PartRunner {
   readonly concurrency: number;
-  /** Encrypts `input` (≈1 MiB chunks), calling `write` for each ciphertext chunk (awaited: backpressure). */
+  /**
+   * Encrypts `input` (≈1 MiB chunks), calling `write` for each ciphertext chunk (awaited:
+   * backpressure); resolves to the ciphertext's size and SHA-256 (hashed where it was made).
+   */
   encrypt(
     keys: EncryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<void>;
-  /** Decrypts+verifies `input` into `outPath`; resolves only when everything checked out. */
-  decrypt(keys: DecryptKeyBytes, input: AsyncIterable<Uint8Array>, outPath: string, signal?: AbortSignal): Promise<{ plainSize: number }>;
+  ): Promise<CiphertextDigest>;
+  /**
+   * Decrypts+verifies `input` into `outPath`; resolves only when everything checked out, with the
+   * plaintext size and the ciphertext's size and SHA-256. A failure's AppError carries
+   * `details.ciphertext` (size, sha256) when the whole input was read.
+   */
+  decrypt(
+    keys: DecryptKeyBytes,
+    input: AsyncIterable<Uint8Array>,
+    outPath: string,
+    signal?: AbortSignal,
+  ): Promise<{ plainSize: number } & CiphertextDigest>;
   close(): Promise<void>;
-}
-
-/**
- * Web stream over an async iterable. On abort or when the iterable throws, the stream is CLOSED
- * (not errored) and the reason is kept in `failure()`: erroring a stream that openpgp.js is reading
- * leaves internal promises of its signing path rejected without a handler for a tick, which Node
- * turns into a process crash by default. Callers check `failure()` after openpgp.js finished and
- * discard the (truncated) result.
- */
-export function iterableToWeb(
-  input: AsyncIterable<Uint8Array>,
-  signal?: AbortSignal,
-): { stream: ReadableStream<Uint8Array>; failure: () => unknown } {
-  const it = input[Symbol.asyncIterator]();
-  let failure: unknown;
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        // openpgp.js runs on promise (microtask) chains; yield one macrotask turn per chunk so that
-        // worker messages and I/O callbacks are served while this thread encrypts or decrypts.
-        await new Promise<void>((r) => setImmediate(r));
-        if (signal?.aborted) failure ??= new AppError('CANCELLED', 'Cancelled');
-        if (failure === undefined) {
-          try {
-            const r = await it.next();
-            if (!r.done) return controller.enqueue(r.value);
-          } catch (e) {
-            failure = e;
-          }
-        } else void it.return?.();
-        controller.close();
-      },
-      async cancel() {
-        await it.return?.();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return { stream, failure: () => failure };
 }
 
 /** Runs jobs on the calling thread (one core). */
 export class InlinePartRunner implements PartRunner {
   constructor(readonly concurrency = 1) {}
 
-  async encrypt(
+  encrypt(
     keys: EncryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<void> {
-    const { stream, failure } = iterableToWeb(input, signal);
-    const reader = (await encryptPartStream(stream, keys)).getReader();
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) break;
-      if (failure() === undefined) await write(r.value);
-    }
-    if (failure() !== undefined) throw failure();
+  ): Promise<CiphertextDigest> {
+    return encryptPart(keys, input, write, signal);
   }
 
-  async decrypt(
+  decrypt(
     keys: DecryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
-  ): Promise<{ plainSize: number }> {
-    const { stream, failure } = iterableToWeb(input, signal);
-    let result: { plainSize: number };
-    try {
-      result = await decryptPartToFile(stream, keys, outPath);
-    } catch (e) {
-      throw failure() ?? e;
-    }
-    if (failure() !== undefined) {
-      await rm(outPath, { force: true });
-      throw failure();
-    }
-    return result;
+  ): Promise<{ plainSize: number } & CiphertextDigest> {
+    return decryptPartToFile(input, keys, outPath, signal);
   }
 
   async close(): Promise<void> {}
@@ -122,11 +75,16 @@ export class CompositePartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<void> {
+  ): Promise<CiphertextDigest> {
     return this.with((r) => r.encrypt(keys, input, write, signal));
   }
 
-  decrypt(keys: DecryptKeyBytes, input: AsyncIterable<Uint8Array>, outPath: string, signal?: AbortSignal): Promise<{ plainSize: number }> {
+  decrypt(
+    keys: DecryptKeyBytes,
+    input: AsyncIterable<Uint8Array>,
+    outPath: string,
+    signal?: AbortSignal,
+  ): Promise<{ plainSize: number } & CiphertextDigest> {
     return this.with((r) => r.decrypt(keys, input, outPath, signal));
   }
 

@@ -2,11 +2,12 @@
  * Worker-thread entry for per-part crypto (see worker-pool.ts for how it is located). One job at a
  * time; input arrives as transferred chunks with acks for flow control, encrypted output leaves
  * the same way with credits; decrypted output never leaves: it goes to the private temp file.
+ * Each chunk is processed synchronously (native-part.ts), so a job is a plain loop.
  */
-import { rm } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import { classifyPartError, decryptPartToFile, encryptPartStream } from './part-crypto';
+import type { CiphertextDigest } from './native-part';
+import { classifyPartError, startPartDecryption, startPartEncryption, withCiphertext } from './part-crypto';
 import { GcHint } from './gc-hint';
 import type { FromMain, ToMain } from './worker-protocol';
 
@@ -27,6 +28,7 @@ interface JobState {
 let job: JobState | undefined;
 const gcHint = new GcHint();
 const post = (m: ToMain, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+const cancelled = () => new AppError('CANCELLED', 'Cancelled');
 
 port.on('message', (m: FromMain) => {
   if (m.t === 'encrypt' || m.t === 'decrypt') {
@@ -43,59 +45,66 @@ port.on('message', (m: FromMain) => {
   job.wakeOutput?.();
 });
 
-function inputStream(s: JobState): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        for (;;) {
-          // On abort: close, never error (see iterableToWeb in part-runner.ts); run() reports it.
-          if (s.aborted) return controller.close();
-          const c = s.queue.shift();
-          if (c) {
-            post({ t: 'ack', id: s.id, bytes: c.length });
-            gcHint.add(c.length);
-            return controller.enqueue(c);
-          }
-          if (s.ended) return controller.close();
-          await new Promise<void>((r) => (s.wakeInput = r));
-        }
-      },
-    },
-    { highWaterMark: 0 },
-  );
+/** The next input chunk (acked as it is taken), or undefined at the end; throws when aborted. */
+async function nextChunk(s: JobState): Promise<Uint8Array | undefined> {
+  for (;;) {
+    if (s.aborted) throw cancelled();
+    const c = s.queue.shift();
+    if (c) {
+      post({ t: 'ack', id: s.id, bytes: c.length });
+      gcHint.add(c.length);
+      return c;
+    }
+    if (s.ended) return undefined;
+    await new Promise<void>((r) => (s.wakeInput = r));
+  }
 }
 
 async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobState): Promise<void> {
+  let digest: CiphertextDigest | undefined;
   try {
     if (m.t === 'decrypt') {
-      let plainSize: number;
+      const dec = await startPartDecryption(m.keys, m.outPath);
       try {
-        ({ plainSize } = await decryptPartToFile(inputStream(s), m.keys, m.outPath));
+        for (let c = await nextChunk(s); c; c = await nextChunk(s)) await dec.push(c);
       } catch (e) {
-        throw s.aborted ? new AppError('CANCELLED', 'Cancelled') : e;
+        dec.discard();
+        throw e;
       }
-      if (s.aborted) {
-        await rm(m.outPath, { force: true });
-        throw new AppError('CANCELLED', 'Cancelled');
+      try {
+        const { plainSize } = await dec.end();
+        post({ t: 'done', id: s.id, plainSize, digest: dec.digest() });
+      } catch (e) {
+        dec.discard();
+        digest = dec.digest();
+        throw e;
       }
-      post({ t: 'done', id: s.id, plainSize });
       return;
     }
-    const reader = (await encryptPartStream(inputStream(s), m.keys)).getReader();
+    const enc = await startPartEncryption(m.keys);
     for (;;) {
-      const r = await reader.read();
-      if (r.done) break;
-      const chunk = r.value.byteOffset === 0 && r.value.byteLength === r.value.buffer.byteLength ? r.value : r.value.slice();
-      s.outstanding += chunk.length;
-      post({ t: 'out', id: s.id, chunk }, [chunk.buffer as ArrayBuffer]);
-      while (s.outstanding > OUT_WINDOW && !s.aborted) await new Promise<void>((res) => (s.wakeOutput = res));
-      if (s.aborted) throw new AppError('CANCELLED', 'Cancelled');
+      const c = await nextChunk(s);
+      const out = c ? enc.update(c) : enc.final();
+      if (out) {
+        s.outstanding += out.length;
+        post({ t: 'out', id: s.id, chunk: out }, [out.buffer as ArrayBuffer]);
+        while (s.outstanding > OUT_WINDOW && !s.aborted) await new Promise<void>((res) => (s.wakeOutput = res));
+        if (s.aborted) throw cancelled();
+      }
+      if (!c) break;
     }
-    if (s.aborted) throw new AppError('CANCELLED', 'Cancelled'); // input was closed early
-    post({ t: 'done', id: s.id, plainSize: 0 });
+    post({ t: 'done', id: s.id, plainSize: 0, digest: enc.digest() });
   } catch (e) {
-    const err = classifyPartError(e);
-    post({ t: 'error', id: s.id, code: err.code, message: err.message, reason: String(err.details?.['reason'] ?? '') });
+    let err = classifyPartError(s.aborted ? cancelled() : e);
+    if (digest) err = withCiphertext(err, digest);
+    post({
+      t: 'error',
+      id: s.id,
+      code: err.code,
+      message: err.message,
+      reason: String(err.details?.['reason'] ?? ''),
+      ...(digest ? { digest } : {}),
+    });
   } finally {
     if (job === s) job = undefined;
   }

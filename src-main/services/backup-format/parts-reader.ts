@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -105,11 +104,9 @@ async function decryptOne(
       { cause: e },
     );
   }
-  const hash = createHash('sha256');
   let size = 0;
-  let complete = false;
   let sourceError: AppError | undefined;
-  const hashed = (async function* () {
+  const counted = (async function* () {
     const it = rechunk(body, CHUNK_SIZE)[Symbol.asyncIterator]();
     for (;;) {
       let r: IteratorResult<Uint8Array>;
@@ -128,24 +125,24 @@ async function decryptOne(
       if (r.done) break;
       size += r.value.length;
       if (size > part.size) throw new AppError('BACKUP_DAMAGED', `Part ${part.name} is longer than the manifest says`, { part: part.name });
-      hash.update(r.value);
       yield r.value;
     }
-    complete = true;
   })();
+  let result: { size: number; sha256: string };
   try {
-    await runner.decrypt(keys, hashed, outPath, signal);
-    if (!complete) for await (const _ of hashed) void _; // the decryptor may stop before the end
+    // the runner hashes the ciphertext (SHA-256) where it decrypts it, and reads it to the end
+    result = await runner.decrypt(keys, counted, outPath, signal);
   } catch (e) {
     body.destroy();
     await rm(outPath, { force: true });
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
     if (sourceError) throw sourceError;
-    // A part that does not match the signed manifest is "damaged" whatever openpgp.js made of it.
-    if (complete && (size !== part.size || hash.digest('hex') !== part.sha256)) throw damaged(part);
+    // A part that does not match the signed manifest is "damaged" whatever the decryptor made of it.
+    const ct = isAppError(e) ? (e.details?.['ciphertext'] as { size: number; sha256: string } | undefined) : undefined;
+    if (ct && (ct.size !== part.size || ct.sha256 !== part.sha256)) throw damaged(part);
     throw isAppError(e) ? withPart(e, part) : new AppError('BACKUP_DAMAGED', 'A backup part is damaged', { part: part.name }, { cause: e });
   }
-  if (size !== part.size || hash.digest('hex') !== part.sha256) {
+  if (result.size !== part.size || result.sha256 !== part.sha256) {
     await rm(outPath, { force: true });
     throw damaged(part);
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type { PrivateKey, PublicKey } from 'openpgp';
 import { AppError, throwIfAborted } from '../../shared/errors';
@@ -125,8 +124,6 @@ async function encryptOnePart(
 ): Promise<ManifestPart> {
   const name = partName(index);
   const body = new PassThrough({ highWaterMark: CHUNK_SIZE });
-  const hash = createHash('sha256');
-  let size = 0;
   let plainSize = 0;
   const counted = (async function* () {
     for await (const c of queue) {
@@ -137,13 +134,13 @@ async function encryptOnePart(
   body.on('error', () => undefined); // we destroy it on failure; the sink reports through `stored`
   const stored = opts.sink.writePart(name, body, index);
   stored.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
+  let digest: { size: number; sha256: string };
   try {
-    await opts.runner.encrypt(
+    // size and SHA-256 of the ciphertext are computed by the runner, where it is made
+    digest = await opts.runner.encrypt(
       keys,
       counted,
       async (chunk) => {
-        hash.update(chunk);
-        size += chunk.length;
         if (!body.write(chunk)) await waitDrain(body, stored);
       },
       signal,
@@ -155,7 +152,7 @@ async function encryptOnePart(
     await stored.catch(() => undefined);
     throw e;
   }
-  return { name, size, sha256: hash.digest('hex'), plainSize };
+  return { name, size: digest.size, sha256: digest.sha256, plainSize };
 }
 
 function waitDrain(stream: PassThrough, stored: Promise<void>): Promise<void> {

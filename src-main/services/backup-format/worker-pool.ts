@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import type { DecryptKeyBytes, EncryptKeyBytes } from './part-crypto';
+import type { CiphertextDigest, DecryptKeyBytes, EncryptKeyBytes } from './part-crypto';
 import { CompositePartRunner, InlinePartRunner, type PartRunner } from './part-runner';
 import type { FromMain, ToMain } from './worker-protocol';
 import type * as EsbuildNs from 'esbuild';
@@ -89,12 +89,18 @@ export class WorkerPartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<void> {
-    return this.run({ t: 'encrypt', id: this.nextId++, keys }, input, write, signal).then(() => undefined);
+  ): Promise<CiphertextDigest> {
+    return this.run({ t: 'encrypt', id: this.nextId++, keys }, input, write, signal).then((r) => r.digest);
   }
 
-  decrypt(keys: DecryptKeyBytes, input: AsyncIterable<Uint8Array>, outPath: string, signal?: AbortSignal): Promise<{ plainSize: number }> {
-    return this.run({ t: 'decrypt', id: this.nextId++, keys, outPath }, input, undefined, signal);
+  async decrypt(
+    keys: DecryptKeyBytes,
+    input: AsyncIterable<Uint8Array>,
+    outPath: string,
+    signal?: AbortSignal,
+  ): Promise<{ plainSize: number } & CiphertextDigest> {
+    const r = await this.run({ t: 'decrypt', id: this.nextId++, keys, outPath }, input, undefined, signal);
+    return { plainSize: r.plainSize, ...r.digest };
   }
 
   async close(): Promise<void> {
@@ -109,7 +115,7 @@ export class WorkerPartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: ((chunk: Uint8Array) => Promise<void>) | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<{ plainSize: number }> {
+  ): Promise<{ plainSize: number; digest: CiphertextDigest }> {
     const slot = await this.acquire();
     slot.worker.ref(); // keep the process alive while a job runs; idle workers never do
     const id = start.id;
@@ -120,7 +126,7 @@ export class WorkerPartRunner implements PartRunner {
     let failure: unknown;
     const post = (m: FromMain, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer ?? []);
 
-    const result = new Promise<{ plainSize: number }>((resolve, reject) => {
+    const result = new Promise<{ plainSize: number; digest: CiphertextDigest }>((resolve, reject) => {
       slot.onFailure = (e) => {
         finished = true;
         wakeAck?.();
@@ -144,9 +150,11 @@ export class WorkerPartRunner implements PartRunner {
           finished = true;
           wakeAck?.();
           void outChain.then(() => {
-            if (m.t === 'error') reject(new AppError(m.code, m.message, m.reason ? { reason: m.reason } : undefined));
-            else if (failure !== undefined) reject(failure);
-            else resolve({ plainSize: m.plainSize });
+            if (m.t === 'error') {
+              const details = { ...(m.reason ? { reason: m.reason } : {}), ...(m.digest ? { ciphertext: m.digest } : {}) };
+              reject(new AppError(m.code, m.message, Object.keys(details).length ? details : undefined));
+            } else if (failure !== undefined) reject(failure);
+            else resolve({ plainSize: m.plainSize, digest: m.digest });
           });
         }
       };

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../shared/errors';
-import type { DecryptKeyBytes, EncryptKeyBytes } from './part-crypto';
+import type { CiphertextDigest, DecryptKeyBytes, EncryptKeyBytes } from './part-crypto';
 
 /** Messages between worker-pool.ts (main) and part-worker.ts. Chunks are transferred, not copied. */
 export type FromMain =
@@ -13,5 +13,5 @@ export type FromMain =
 export type ToMain =
   | { t: 'ack'; id: number; bytes: number }
   | { t: 'out'; id: number; chunk: Uint8Array }
-  | { t: 'done'; id: number; plainSize: number }
-  | { t: 'error'; id: number; code: ErrorCode; message: string; reason: string };
+  | { t: 'done'; id: number; plainSize: number; digest: CiphertextDigest }
+  | { t: 'error'; id: number; code: ErrorCode; message: string; reason: string; digest?: CiphertextDigest };
