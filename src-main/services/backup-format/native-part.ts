@@ -1,6 +1,5 @@
 import {
   createCipheriv,
-  createDecipheriv,
   createHash,
   createPrivateKey,
   createPublicKey,
@@ -9,7 +8,6 @@ import {
   timingSafeEqual,
   verify as nodeVerify,
   type Cipher,
-  type Decipher,
   type Hash,
   type KeyObject,
 } from 'node:crypto';
@@ -48,6 +46,11 @@ const HASH_SHA256 = 8;
 const PK_EDDSA_LEGACY = 22;
 const SIG_BINARY = 0x00;
 const NODE_HASH: Record<number, string> = { 8: 'sha256', 9: 'sha384', 10: 'sha512' };
+/**
+ * Crypto calls get at most this many bytes: Node allocates a fresh output buffer per call, and
+ * below glibc's mmap threshold that stays cheap (1 MiB calls measured 20–25% slower per core).
+ */
+const SLICE = 64 * 1024;
 /** Largest non-data packet (PKESK, one-pass signature, signature) a reader buffers. */
 const MAX_SMALL_PACKET = 64 * 1024;
 
@@ -242,8 +245,11 @@ export class PartEncryptor {
   /** Encrypts the next plaintext bytes; returns ciphertext ready to store (possibly empty). */
   update(plain: Uint8Array): Uint8Array | undefined {
     if (this.finished) throw new Error('PartEncryptor already finished');
-    this.sigHash.update(plain);
-    this.literal.write(plain);
+    for (let o = 0; o < plain.length; o += SLICE) {
+      const s = plain.subarray(o, o + SLICE);
+      this.sigHash.update(s);
+      this.literal.write(s);
+    }
     return this.take();
   }
 
@@ -284,14 +290,18 @@ export class PartEncryptor {
 
   /** Plaintext inside the SEIPD packet: MDC-hashed, encrypted, framed. */
   private inner(b: Uint8Array): void {
-    this.mdc.update(b);
-    this.seipd.write(this.cipher.update(b));
+    for (let o = 0; o < b.length; o += SLICE) {
+      const s = b.subarray(o, o + SLICE);
+      this.mdc.update(s);
+      this.seipd.write(this.cipher.update(s));
+    }
   }
 
   private emit(b: Uint8Array): void {
     if (b.length === 0) return;
     this.out.push(b);
     this.outLen += b.length;
+    this.ctHash.update(b);
   }
 
   private take(): Uint8Array | undefined {
@@ -304,7 +314,6 @@ export class PartEncryptor {
     }
     this.out = [];
     this.outLen = 0;
-    this.ctHash.update(chunk);
     this.size += chunk.length;
     return chunk;
   }
@@ -448,6 +457,71 @@ class PacketParser {
   }
 }
 
+/**
+ * AES-CFB decryption with a zero IV (OpenPGP SEIPDv1, no resync), computed in parallel form:
+ * P[i] = C[i] XOR E(C[i-1]) with C[-1] = IV, so the block cipher runs as one ECB call over the
+ * previous ciphertext blocks (pipelined AES-NI) and the XOR is a 32-bit loop. Node's own CFB
+ * decrypts one block at a time (measured ≈ 630 MiB per CPU-second here against ≈ 2.9 GiB for ECB).
+ */
+export class CfbDecipher {
+  private readonly ecb: Cipher;
+  private prev = Buffer.alloc(16);
+  private readonly carry = Buffer.alloc(16);
+  private carryLen = 0;
+  private scratch = Buffer.allocUnsafeSlow(SLICE + 32);
+
+  constructor(ecbName: string, key: Uint8Array) {
+    this.ecb = createCipheriv(ecbName, key, null);
+    this.ecb.setAutoPadding(false);
+  }
+
+  update(ct: Uint8Array): Buffer {
+    const outs: Buffer[] = [];
+    let off = 0;
+    if (this.carryLen > 0) {
+      const take = Math.min(16 - this.carryLen, ct.length);
+      this.carry.set(ct.subarray(0, take), this.carryLen);
+      this.carryLen += take;
+      off = take;
+      if (this.carryLen < 16) return Buffer.alloc(0);
+      const ks = this.ecb.update(this.prev);
+      for (let i = 0; i < 16; i++) ks[i]! ^= this.carry[i]!;
+      outs.push(ks);
+      this.prev = Buffer.from(this.carry);
+      this.carryLen = 0;
+    }
+    const n = (ct.length - off) & ~15;
+    if (n > 0) {
+      if (this.scratch.length < n + 16) this.scratch = Buffer.allocUnsafeSlow(n + 16);
+      const sc = this.scratch;
+      sc.set(this.prev, 0);
+      sc.set(ct.subarray(off, off + n), 16); // aligned copy of the ciphertext blocks
+      const ks = this.ecb.update(sc.subarray(0, n)); // E(C[i-1]) for every block
+      const k32 = new Int32Array(ks.buffer, ks.byteOffset, n >> 2);
+      const c32 = new Int32Array(sc.buffer, sc.byteOffset + 16, n >> 2);
+      for (let i = 0; i < k32.length; i++) k32[i] = k32[i]! ^ c32[i]!;
+      this.prev = Buffer.from(sc.subarray(n, n + 16));
+      outs.push(ks);
+      off += n;
+    }
+    if (off < ct.length) {
+      this.carry.set(ct.subarray(off), 0);
+      this.carryLen = ct.length - off;
+    }
+    return outs.length === 1 ? outs[0]! : Buffer.concat(outs);
+  }
+
+  /** The last, short block. */
+  final(): Buffer {
+    if (this.carryLen === 0) return Buffer.alloc(0);
+    const ks = this.ecb.update(this.prev);
+    for (let i = 0; i < this.carryLen; i++) ks[i]! ^= this.carry[i]!;
+    const out = ks.subarray(0, this.carryLen);
+    this.carryLen = 0;
+    return out;
+  }
+}
+
 /** A definite-length packet collected whole (bounded). */
 class SmallPacket {
   private parts: Uint8Array[] = [];
@@ -486,7 +560,7 @@ export class PartDecryptor {
   private seipdEnded = false;
   private seipdVersionSeen = false;
   private pendingCt: Uint8Array[] = [];
-  private decipher: Decipher | undefined;
+  private decipher: CfbDecipher | undefined;
   // inner state
   private readonly mdc: Hash = createHash('sha1');
   private tail: Uint8Array = new Uint8Array(0);
@@ -524,12 +598,16 @@ export class PartDecryptor {
 
   /** Feeds ciphertext; async only while the session key is being opened. After a failure it only hashes. */
   async push(chunk: Uint8Array): Promise<void> {
-    this.ctHash.update(chunk);
     this.size += chunk.length;
-    if (this.failed !== undefined) return;
+    let o = 0;
     try {
-      this.outer.push(chunk);
-      if (this.seipdStarted && !this.decipher) await this.openSessionKey();
+      while (this.failed === undefined && o < chunk.length) {
+        const s = chunk.subarray(o, o + SLICE);
+        o += s.length;
+        this.ctHash.update(s);
+        this.outer.push(s);
+      }
+      if (this.failed === undefined && this.seipdStarted && !this.decipher) await this.openSessionKey();
       if (this.decipher && this.pendingCt.length) {
         const pending = this.pendingCt;
         this.pendingCt = [];
@@ -538,6 +616,7 @@ export class PartDecryptor {
     } catch (e) {
       this.failed = e;
     }
+    if (o < chunk.length) this.ctHash.update(chunk.subarray(o)); // after a failure: hash only
   }
 
   /** Finishes; throws PartError (or an openpgp.js error) when anything did not check out. */
@@ -610,15 +689,18 @@ export class PartDecryptor {
       throw damaged(`session key: ${(e as Error).message}`); // addressed to us, yet unreadable
     }
     const k = keys[0];
-    const cipher = { aes128: 'aes-128-cfb', aes192: 'aes-192-cfb', aes256: 'aes-256-cfb' }[k?.algorithm ?? ''];
+    const cipher = { aes128: 'aes-128-ecb', aes192: 'aes-192-ecb', aes256: 'aes-256-ecb' }[k?.algorithm ?? ''];
     if (!k || !cipher || k.data.length !== Number(cipher.slice(4, 7)) / 8) throw damaged('unsupported session key');
-    this.decipher = createDecipheriv(cipher, k.data, Buffer.alloc(16));
+    this.decipher = new CfbDecipher(cipher, k.data);
   }
 
   // --- SEIPD plaintext: prefix, inner packets, MDC (the last 22 bytes, held back)
 
   private decrypt(ct: Uint8Array): void {
-    const p = this.decipher!.update(ct);
+    this.release(this.decipher!.update(ct));
+  }
+
+  private release(p: Uint8Array): void {
     if (p.length === 0) return;
     let release: Uint8Array;
     if (p.length >= MDC_LEN) {
@@ -735,7 +817,8 @@ export class PartDecryptor {
   }
 
   private finish(): void {
-    if (!this.seipdEnded || !this.outer.idle) throw damaged('truncated message');
+    if (!this.seipdEnded || !this.outer.idle || !this.decipher) throw damaged('truncated message');
+    this.release(this.decipher.final());
     if (this.tail.length !== MDC_LEN || this.tail[0] !== 0xd3 || this.tail[1] !== 0x14)
       throw damaged('modification detection code missing');
     if (!this.innerParser.idle) throw damaged('truncated encrypted data');
@@ -744,8 +827,6 @@ export class PartDecryptor {
     if (!this.ops) throw new PartError('BACKUP_UNSIGNED', 'Message is not signed');
     if (!this.literalDone) throw damaged('no data');
     if (!this.verified) throw new PartError('BACKUP_UNSIGNED', 'Message is not signed');
-    const d = this.decipher!.final();
-    if (d.length) throw damaged('trailing data');
   }
 }
 
