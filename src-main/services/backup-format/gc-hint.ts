@@ -24,15 +24,16 @@ function getGc(): GcFn | null {
 
 /**
  * Counts bytes; runs a minor GC every `minorEvery` bytes and a major one every `majorEvery` bytes
- * (chunks that waited in a queue long enough to be promoted only go away in a major GC; with the
- * few-MiB heaps here a major GC costs a few ms).
+ * (chunks that waited in a queue long enough to be promoted only go away in a major GC). A major
+ * GC marks the whole isolate (openpgp.js included): at every 32 MiB, marking took ~12–16% of the
+ * crypto stage's CPU (perf), hence 128 MiB by default and none in the crypto workers.
  */
 export class GcHint {
   private sinceMinor = 0;
   private sinceMajor = 0;
   constructor(
     private readonly minorEvery: number = 8 * 1024 * 1024,
-    private readonly majorEvery: number = 32 * 1024 * 1024,
+    private readonly majorEvery: number = 128 * 1024 * 1024,
   ) {}
 
   add(bytes: number): void {

@@ -169,7 +169,7 @@ export class WorkerPartRunner implements PartRunner {
           if (finished) break;
           while (inflight > 0 && inflight + chunk.length > IN_WINDOW && !finished) await new Promise<void>((r) => (wakeAck = r));
           if (finished) break;
-          const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+          const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk);
           inflight += owned.length;
           post({ t: 'in', id, chunk: owned }, [owned.buffer as ArrayBuffer]);
         }
