@@ -1,0 +1,185 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createMessage, decrypt, encrypt, enums, readMessage } from 'openpgp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CfbDecipher,
+  PartDecryptor,
+  PartEncryptor,
+  prepareDecryptKeys,
+  prepareEncryptKeys,
+  type PreparedDecryptKeys,
+  type PreparedEncryptKeys,
+} from '../../../src-main/services/backup-format/native-part';
+import { classifyPartError } from '../../../src-main/services/backup-format/part-crypto';
+import { makeKeys, prng, tempDir, testData, type TestKeys } from './fixtures';
+
+/**
+ * The native part codec (native-part.ts) against openpgp.js in both directions, its CFB
+ * decryption against Node's, and its strictness. GnuPG reads it too: test/integration/gpg.
+ */
+let keys: TestKeys;
+let enc: PreparedEncryptKeys;
+let dec: PreparedDecryptKeys;
+let work: { path: string; remove: () => Promise<void> };
+let n = 0;
+
+beforeAll(async () => {
+  keys = await makeKeys();
+  work = await tempDir();
+  enc = await prepareEncryptKeys({ recipients: [keys.desktopPublic.write()], signingKey: keys.signing.write() });
+  dec = await prepareDecryptKeys({ decryptionKey: keys.desktop.write(), verificationKey: keys.signingPublic.write() });
+});
+afterAll(() => work.remove());
+
+async function encryptNative(plain: Uint8Array, chunk = 1 << 20): Promise<Buffer> {
+  const e = await PartEncryptor.create(enc);
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < plain.length; o += chunk) {
+    const c = e.update(plain.subarray(o, o + chunk));
+    if (c) out.push(c);
+  }
+  const f = e.final();
+  if (f) out.push(f);
+  const bytes = Buffer.concat(out);
+  expect(e.digest().size).toBe(bytes.length);
+  return bytes;
+}
+
+async function decryptNative(ct: Uint8Array, chunk = 77_777, k = dec): Promise<Buffer> {
+  const path = join(work.path, `p${n++}`);
+  const d = new PartDecryptor(k, path);
+  try {
+    for (let o = 0; o < ct.length; o += chunk) await d.push(ct.subarray(o, o + chunk));
+    await d.end();
+  } catch (e) {
+    d.discard();
+    throw classifyPartError(e);
+  }
+  return readFile(path);
+}
+
+describe('native part codec', () => {
+  it.each([0, 1, 5000, (1 << 20) - 6, 1 << 20, 3 * (1 << 20) + 12_345])(
+    '%i bytes: openpgp.js decrypts and verifies ours, and we read it back',
+    async (size) => {
+      const plain = testData(size, size + 1);
+      const ct = await encryptNative(plain);
+      const r = await decrypt({
+        message: await readMessage({ binaryMessage: ct }),
+        decryptionKeys: keys.desktop,
+        verificationKeys: keys.signingPublic,
+        expectSigned: true,
+        format: 'binary',
+      });
+      expect(Buffer.from(r.data as Uint8Array).equals(plain)).toBe(true);
+      expect((await decryptNative(ct)).equals(plain)).toBe(true);
+      // the signature uses SHA-256 (allowed for EdDSA legacy; twice as fast as SHA-512 here)
+      const sigs = r.signatures;
+      expect((await sigs[0]!.signature).packets[0]!.hashAlgorithm).toBe(enums.hash.sha256);
+    },
+  );
+
+  it('reads a part openpgp.js made (SHA-512 signature, its own framing)', async () => {
+    const plain = testData(2_500_000, 3);
+    const ct = (await encrypt({
+      message: await createMessage({ binary: plain, format: 'binary' }),
+      encryptionKeys: keys.desktopPublic,
+      signingKeys: keys.signing,
+      format: 'binary',
+    })) as Uint8Array;
+    expect((await decryptNative(ct, 4096)).equals(plain)).toBe(true);
+  });
+
+  it('refuses a part signed by another key, and an unsigned one', async () => {
+    const plain = testData(10_000, 4);
+    const other = (await encrypt({
+      message: await createMessage({ binary: plain, format: 'binary' }),
+      encryptionKeys: keys.desktopPublic,
+      signingKeys: keys.other,
+      format: 'binary',
+    })) as Uint8Array;
+    await expect(decryptNative(other)).rejects.toMatchObject({ code: 'BACKUP_SIGNATURE_INVALID' });
+    const unsigned = (await encrypt({
+      message: await createMessage({ binary: plain, format: 'binary' }),
+      encryptionKeys: keys.desktopPublic,
+      format: 'binary',
+    })) as Uint8Array;
+    await expect(decryptNative(unsigned)).rejects.toMatchObject({ code: 'BACKUP_UNSIGNED' });
+  });
+
+  it('refuses a part for another recipient as KEY_NOT_RECIPIENT, a damaged session key as damaged', async () => {
+    const ct = await encryptNative(testData(1000, 5));
+    const mine = await prepareDecryptKeys({ decryptionKey: keys.other.write(), verificationKey: keys.signingPublic.write() });
+    await expect(decryptNative(ct, 1 << 20, mine)).rejects.toMatchObject({ code: 'KEY_NOT_RECIPIENT' });
+    const bad = Buffer.from(ct);
+    bad[40]! ^= 1; // inside the PKESK's ephemeral key / wrapped key
+    await expect(decryptNative(bad)).rejects.toMatchObject({ code: 'BACKUP_DAMAGED' });
+  });
+
+  it('every flipped byte and every truncation of a small part is refused', async () => {
+    const plain = testData(3000, 6);
+    const ct = await encryptNative(plain);
+    const rnd = prng(7);
+    for (let at = 0; at < ct.length; at += 1 + Math.floor(rnd() * 7)) {
+      const m = Buffer.from(ct);
+      m[at]! ^= 1 + (at % 255);
+      await expect(decryptNative(m), `flip at ${at}`).rejects.toBeTruthy();
+    }
+    for (let len = 0; len < ct.length; len += 1 + Math.floor(rnd() * 13))
+      await expect(decryptNative(ct.subarray(0, len)), `truncated to ${len}`).rejects.toBeTruthy();
+    await expect(decryptNative(Buffer.concat([ct, Buffer.of(0xc0 | 11, 0)]))).rejects.toMatchObject({ code: 'BACKUP_DAMAGED' });
+  });
+
+  it('writes one PKESK per recipient, then one SEIPD packet, nothing else', async () => {
+    expect(outerTags(await encryptNative(testData(100, 8)))).toEqual([1, 18]);
+    expect(outerTags(await encryptNative(testData(3 << 20, 8)))).toEqual([1, 18]);
+  });
+});
+
+describe('CfbDecipher', () => {
+  it('equals Node aes-256-cfb on random data and random splits', () => {
+    const rnd = prng(9);
+    for (let t = 0; t < 100; t++) {
+      const key = randomBytes(32);
+      const plain = randomBytes(Math.floor(rnd() * 200_000));
+      const ct = createCipheriv('aes-256-cfb', key, Buffer.alloc(16)).update(plain);
+      const d = new CfbDecipher('aes-256-ecb', key);
+      const out: Buffer[] = [];
+      for (let o = 0; o < ct.length;) {
+        const step = Math.floor(rnd() * (rnd() < 0.5 ? 40 : 90_000));
+        out.push(d.update(ct.subarray(o, o + step)));
+        o += step;
+      }
+      out.push(d.final());
+      expect(Buffer.concat(out).equals(plain)).toBe(true);
+    }
+  });
+});
+
+/** Outer packet tags (new-format headers, partial lengths followed). */
+function outerTags(bytes: Uint8Array): number[] {
+  const tags: number[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const tag = bytes[i++]! & 0x3f;
+    tags.push(tag);
+    for (;;) {
+      if (i >= bytes.length) throw new Error('truncated');
+      const o = bytes[i++]!;
+      if (o < 192) i += o;
+      else if (o < 224) {
+        const len = ((o - 192) << 8) + bytes[i]! + 192;
+        i += 1 + len;
+      } else if (o === 255) {
+        i += 4 + ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!);
+      } else {
+        i += 1 << (o & 0x1f);
+        continue;
+      }
+      break;
+    }
+  }
+  return tags;
+}
