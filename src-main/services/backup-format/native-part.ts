@@ -86,15 +86,21 @@ interface EdKey {
   readonly publicKey: KeyObject;
 }
 
-function edPublicPoint(key: PublicKey | PrivateKey): Uint8Array {
-  const packet = key.keyPacket as unknown as { algorithm: number; publicParams: { Q?: Uint8Array } };
+function edPublicPoint(key: { keyPacket: unknown }): Uint8Array {
+  const packet = key.keyPacket as { algorithm: number; publicParams: { Q?: Uint8Array } };
   const q = packet.publicParams.Q;
   if (packet.algorithm !== enums.publicKey.eddsaLegacy || !q || q.length !== 33 || q[0] !== 0x40)
     throw new AppError('KEY_INVALID', 'The server signing key must be an Ed25519 (legacy EdDSA) key');
   return q.subarray(1);
 }
 
-function edKeyInfo(key: PublicKey | PrivateKey, publicKey: KeyObject): EdKey {
+interface KeyLike {
+  getKeyID(): { toHex(): string };
+  getFingerprint(): string;
+  getCreationTime(): Date;
+}
+
+function edKeyInfo(key: KeyLike, publicKey: KeyObject): EdKey {
   return {
     keyId: Buffer.from(key.getKeyID().toHex(), 'hex'),
     fingerprint: Buffer.from(key.getFingerprint(), 'hex'),
@@ -326,22 +332,30 @@ export interface PreparedDecryptKeys {
   readonly decryptionKey: PrivateKey;
   /** Key IDs of the decryption key and its subkeys (a PKESK for one of these is addressed to us). */
   readonly ownKeyIds: readonly string[];
-  readonly verifier: EdKey;
+  /** The pinned key's usable Ed25519 signing keys (its primary key, or signing subkeys). */
+  readonly verifiers: readonly EdKey[];
 }
 
 export async function prepareDecryptKeys(keys: DecryptKeyBytes): Promise<PreparedDecryptKeys> {
   const decryptionKey = await readPrivateKey({ binaryKey: keys.decryptionKey });
   const verification = await readKey({ binaryKey: keys.verificationKey });
-  // The pinned key's self-signatures must be valid and it must be able to sign (not revoked).
-  await verification.getSigningKey(undefined, null).catch((e: unknown) => {
-    throw new AppError('BACKUP_SIGNATURE_INVALID', 'The pinned server key cannot verify signatures', { reason: String(e) });
-  });
-  const x = edPublicPoint(verification);
-  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(x) }, format: 'jwk' });
+  // Every key that may verify: self-signatures valid, able to sign, not revoked (openpgp.js checks),
+  // and Ed25519 legacy (what the server key is; others cannot be checked here).
+  const verifiers: EdKey[] = [];
+  for (const k of verification.getKeys()) {
+    const usable = await verification.getSigningKey(k.getKeyID(), null).then(
+      () => true,
+      () => false,
+    );
+    if (!usable || (k.keyPacket as unknown as { algorithm: number }).algorithm !== enums.publicKey.eddsaLegacy) continue;
+    const x = edPublicPoint(k);
+    verifiers.push(edKeyInfo(k, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(x) }, format: 'jwk' })));
+  }
+  if (verifiers.length === 0) throw new AppError('BACKUP_SIGNATURE_INVALID', 'The pinned server key has no usable Ed25519 signing key');
   return {
     decryptionKey,
     ownKeyIds: decryptionKey.getKeys().map((k) => k.getKeyID().toHex()),
-    verifier: edKeyInfo(verification, publicKey),
+    verifiers,
   };
 }
 
@@ -785,8 +799,8 @@ export class PartDecryptor {
     if (sig.length < 10 || sig[0] !== 4) throw invalid('not a v4 signature');
     if (sig[1] !== ops[1] || sig[3] !== ops[2] || sig[2] !== ops[3]) throw invalid('does not match its one-pass packet');
     if (sig[2] !== PK_EDDSA_LEGACY) throw invalid('not an EdDSA signature');
-    const v = this.keys.verifier;
-    if (!sameBytes(ops.subarray(4, 12), v.keyId)) throw invalid('not made by the pinned signing key');
+    const v = this.keys.verifiers.find((k) => sameBytes(ops.subarray(4, 12), k.keyId));
+    if (!v) throw invalid('not made by the pinned signing key');
     const hashedLen = (sig[4]! << 8) + sig[5]!;
     const u = 6 + hashedLen;
     if (u + 2 > sig.length) throw damaged('truncated signature');

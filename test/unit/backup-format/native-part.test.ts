@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMessage, decrypt, encrypt, enums, readMessage } from 'openpgp';
+import { createMessage, decrypt, encrypt, enums, generateKey, readMessage } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CfbDecipher,
@@ -107,6 +107,21 @@ describe('native part codec', () => {
       format: 'binary',
     })) as Uint8Array;
     await expect(decryptNative(unsigned)).rejects.toMatchObject({ code: 'BACKUP_UNSIGNED' });
+  });
+
+  it('verifies a signature by a signing subkey of the pinned key', async () => {
+    const k = await generateKey({ userIDs: [{ name: 'Signer' }], curve: 'curve25519Legacy', subkeys: [{ sign: true }], format: 'object' });
+    const plain = testData(5000, 10);
+    const ct = (await encrypt({
+      message: await createMessage({ binary: plain, format: 'binary' }),
+      encryptionKeys: keys.desktopPublic,
+      signingKeys: k.privateKey,
+      format: 'binary',
+    })) as Uint8Array;
+    const pinned = await prepareDecryptKeys({ decryptionKey: keys.desktop.write(), verificationKey: k.publicKey.write() });
+    expect(pinned.verifiers.length).toBe(2);
+    expect((await decryptNative(ct, 1 << 20, pinned)).equals(plain)).toBe(true);
+    await expect(decryptNative(ct)).rejects.toMatchObject({ code: 'BACKUP_SIGNATURE_INVALID' });
   });
 
   it('refuses a part for another recipient as KEY_NOT_RECIPIENT, a damaged session key as damaged', async () => {
