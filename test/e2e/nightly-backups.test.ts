@@ -138,8 +138,9 @@ describe('browser mode: nightly backups on lab server A', () => {
     await psql('create table after_backup(id int)');
     await page.click('[data-route="restore"]');
     const screen = page.locator('[data-section="restore"]');
-    await expectAttr(screen.locator('[data-restore-recent]'), 'data-restore-recent', '1', 60_000);
-    await screen.locator('input[name="restore-backup"]').fill(backupId!);
+    // The catalog's genuine backups are offered; the one just made among them.
+    await expectAttr(screen.locator('select[name="restore-backup"]'), 'data-restore-choices', '1', 120_000);
+    await screen.locator('select[name="restore-backup"]').selectOption(backupId!);
     await screen.locator('button[name="restore-start"]').click();
     // The desktop key is locked: the task asks for its passphrase.
     const job = page.locator('[data-job-kind="restore-run"]').first();

@@ -47,6 +47,8 @@ export interface RestoreRequest {
   readonly targetProfileId: string;
   /** Restore even though the backup's url/id differ from the target's (moving an instance). */
   readonly migrate?: boolean;
+  /** Stop after the upload (the restore bench measures the desktop half; nothing is swapped). */
+  readonly stopAfterUpload?: boolean;
 }
 
 const majorOf = (v: string | undefined) => (v ? Number(/^(\d+)/.exec(v)?.[1]) : NaN);
@@ -192,6 +194,10 @@ export class RestoreService {
           uploaded += size;
         }
         ctx.signal.throwIfAborted();
+        if (req.stopAfterUpload) {
+          await session.exec(['rm', '-rf', absDir]);
+          return { backupId: req.backupId, stamp: '', keptAside: '', phase: 'uploaded' };
+        }
 
         // 5. The swap: detached on the server, polled here.
         ctx.progress({ step: 'restore.steps.swap' });

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { BackupJobStatus } from '../../../src-main/shared/backup-job';
+import type { BackupListing } from '../../../src-main/shared/backups';
 import type { AppErrorData, ErrorCode } from '../../../src-main/shared/errors';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import type { RestoreResult, RestoreServerState } from '../../../src-main/shared/restore';
@@ -22,7 +22,7 @@ const BACKUP_ID = /^\d{8}T\d{6}Z-\d{8}$/;
  * the old data aside until you confirm the restored instance.
  */
 export function RestoreScreen() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const profiles = useStore((s) => s.profiles);
   const upsert = useStore((s) => s.upsertJob);
   const [sourceChoice, setSource] = useState<string>();
@@ -32,18 +32,20 @@ export function RestoreScreen() {
   const [error, setError] = useState<AppErrorData>();
   const source = profiles.some((p) => p.id === sourceChoice) ? sourceChoice : profiles[0]?.id;
   const target = profiles.some((p) => p.id === targetChoice) ? targetChoice : source;
-  const sourceStatus = useLatestJob('backup-job-status', source ?? '');
+  const listJob = useLatestJob('backups-list', source ?? '');
   const runJob = useLatestJob('restore-run', target ?? '');
   const statusJob = useLatestJob('restore-status', target ?? '');
   const confirmJob = useLatestJob('restore-confirm', target ?? '');
-  const recent = sourceStatus?.state === 'done' ? (sourceStatus.result as BackupJobStatus).runs.filter((r) => r.backupId) : [];
+  // Only genuine backups are offered (the list flags unsigned, forged, replayed and incomplete ones).
+  const listing = listJob?.state === 'done' ? (listJob.result as BackupListing) : undefined;
+  const genuine = listing?.entries.filter((e) => e.state === 'genuine') ?? [];
   const serverState = statusJob?.state === 'done' ? (statusJob.result as RestoreServerState | null) : undefined;
   const result = runJob?.state === 'done' ? (runJob.result as RestoreResult) : undefined;
   const waiting = serverState?.phase === 'healthy' || (result !== undefined && !ended(confirmJob));
 
   useEffect(() => {
     if (!source) return;
-    void call('backup-job:status', { profileId: source }).then((r) => (r.ok ? upsert(r.value) : setError(r.error)));
+    void call('backups:list', { profileId: source }).then((r) => (r.ok ? upsert(r.value) : setError(r.error)));
   }, [source, upsert]);
   const lastEnd = [runJob, confirmJob]
     .filter(ended)
@@ -80,24 +82,23 @@ export function RestoreScreen() {
         </label>
         <label className="row">
           <span>{t('restore.backup')}</span>
-          <input
+          <select
             name="restore-backup"
-            list="restore-recent"
             value={backupId}
-            placeholder="20261126T030000Z-00000001"
-            onChange={(e) => setBackupId(e.target.value.trim())}
-          />
-          <datalist id="restore-recent">
-            {recent.map((r) => (
-              <option key={r.backupId} value={r.backupId} />
+            data-restore-choices={genuine.length}
+            onChange={(e) => setBackupId(e.target.value)}
+          >
+            <option value="">{listJob && !ended(listJob) ? t('restore.listing') : t('restore.pick')}</option>
+            {genuine.map((e) => (
+              <option key={e.backupId} value={e.backupId}>
+                {new Date(e.time).toLocaleString(i18n.language)} — {e.backupId}
+                {e.backupId === listing?.latestGenuine ? ` (${t('restore.latest')})` : ''}
+                {e.verified?.ok ? ` ✓ ${t('restore.verified')}` : ''}
+              </option>
             ))}
-          </datalist>
+          </select>
         </label>
-        {recent.length > 0 && (
-          <p className="small muted" data-restore-recent={recent.length}>
-            {t('restore.recentHint', { id: recent[0]!.backupId })}
-          </p>
-        )}
+        {listing && genuine.length === 0 && <p className="small muted">{t('restore.noGenuine')}</p>}
         <label className="row">
           <span>{t('restore.target')}</span>
           <select name="restore-target" value={target ?? ''} onChange={(e) => setTarget(e.target.value)}>

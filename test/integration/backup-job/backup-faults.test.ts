@@ -187,9 +187,14 @@ describe('backup job failures on lab server A', () => {
 
   it('retention keeps the newest N genuine backups, never counts forged manifests and never deletes them', async () => {
     await mustOnA(`sed -i 's/"keep": [0-9]*/"keep": 2/' /etc/ohitori/backup.json`);
-    for (let i = 0; i < 2; i++) expect((await run()).code).toBe(0);
+    const outs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await run();
+      outs.push(r.out);
+      expect(r.code, r.out).toBe(0);
+    }
     let manifests = await lab.manifests();
-    expect(manifests.length).toBe(2);
+    expect(manifests.length, `${manifests.join('\n')}\n${outs.join('\n---\n')}`).toBe(2);
     // Forged backups (valid format, signed by a key that is not the server's) with newer ids.
     const forger = await generateServerSigningKey({ serverId: 'a-ohitori-test' });
     const { readKey } = await import('openpgp');

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { readPrivateKey, decryptKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderBackupService, renderBackupTimer } from '../../../src-main/services/backup-job/job-files';
 import { APP_STACK_DIR } from '../../support/app-stack';
@@ -11,7 +10,19 @@ import { makeGpgHome } from '../gpg/gpg-home';
 import { runInServer } from '../../lab/server';
 import type { BackupRunView, InstallSummary } from '../../../src-main/shared/backup-job';
 import { uniqueName } from '../lab/lab-ssh';
-import { compose, DESKTOP_PASSPHRASE, mustOnA, onA, psql, runJob, setUpJobLab, RUNNER, type JobLab } from './job-lab';
+import {
+  compose,
+  DESKTOP_PASSPHRASE,
+  desktopKeySecrets,
+  mustOnA,
+  onA,
+  psql,
+  runJob,
+  scanServerForPrivateKeys,
+  setUpJobLab,
+  RUNNER,
+  type JobLab,
+} from './job-lab';
 
 describe('the nightly backup job, installed by the app on lab server A', () => {
   let lab: JobLab;
@@ -191,15 +202,7 @@ describe('the nightly backup job, installed by the app on lab server A', () => {
 
   it('no private-key material of the desktop is on server A: not on disk, not in process arguments or environments during a run', async () => {
     const entry = (await lab.services.keys.keyring.list()).find((k) => k.role === 'desktop')!;
-    // The raw secret scalars of the unlocked desktop key (primary seed and encryption subkey).
-    const exported = await lab.services.keys.keyring.exportRecovery({ passphrase: DESKTOP_PASSPHRASE });
-    const unlocked = await decryptKey({
-      privateKey: await readPrivateKey({ armoredKey: exported.armoredKey }),
-      passphrase: DESKTOP_PASSPHRASE,
-    });
-    const secrets: Buffer[] = [unlocked.keyPacket, ...unlocked.subkeys.map((s) => s.keyPacket)].flatMap((p) =>
-      Object.values((p as unknown as { privateParams?: Record<string, Uint8Array> }).privateParams ?? {}).map((v) => Buffer.from(v)),
-    );
+    const { secrets } = await desktopKeySecrets(lab);
     expect(secrets.length).toBeGreaterThanOrEqual(2);
     const needles = [
       ...secrets.map((b) => b.toString('hex')),
@@ -223,26 +226,7 @@ describe('the nightly backup job, installed by the app on lab server A', () => {
       expect(s).not.toContain('PRIVATE KEY BLOCK');
       for (const n of needles) expect(s.includes(n)).toBe(false);
     }
-    // On disk: the server's own files (config, state, stack, homes, temp) and the docker data root's containers and volumes.
-    const where = `/etc /var/lib/ohitori /usr/local/lib/ohitori /var/servers /tmp /var/tmp /home ${lab.env.stateDir}/a/docker/containers ${lab.env.stateDir}/a/docker/volumes`;
-    const patterns = secrets.map((b) => b.toString('hex').replace(/../g, '\\\\x$&'));
-    // Canaries prove the scan finds what it looks for: one secret's raw bytes, and an armored private key.
-    await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.bin'], {
-      input: Buffer.concat([Buffer.from('x'), secrets[0]!, Buffer.from('y')]),
-    });
-    await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.asc'], { input: exported.armoredKey });
-    const scan = await onA(
-      `for pat in ${patterns.join(' ')}; do LC_ALL=C grep -rlaP "$pat" ${where} 2>/dev/null; done; ` +
-        // An armored private key: the header line followed by base64 lines (not just the string in openpgp's code).
-        `LC_ALL=C grep -rlazP 'BEGIN PGP PRIVATE KEY BLOCK-----\\r?\\n(?:[A-Za-z]+: [^\\n]*\\r?\\n)*\\r?\\n?[A-Za-z0-9+/=]{40}' ${where} 2>/dev/null; true`,
-      300_000,
-    );
-    await onA('rm -f /var/tmp/ohitori-canary.bin /var/tmp/ohitori-canary.asc');
-    // Besides the canaries, the only private key on the server is its own signing key.
-    expect([...new Set(scan.out.trim().split('\n').filter(Boolean))].sort()).toEqual([
-      '/etc/ohitori/signing-key.asc',
-      '/var/tmp/ohitori-canary.asc',
-      '/var/tmp/ohitori-canary.bin',
-    ]);
+    // On disk: besides the canaries the scan plants, the only private key on the server is its own signing key.
+    expect(await scanServerForPrivateKeys(lab)).toEqual(['/etc/ohitori/signing-key.asc']);
   }, 300_000);
 });

@@ -1,4 +1,5 @@
 import { CreateBucketCommand, DeleteObjectsCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { decryptKey, readPrivateKey } from 'openpgp';
 import type { Services } from '../../../src-main/services/app-services';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import type { LabEnv } from '../../lab/env';
@@ -49,7 +50,7 @@ export interface JobLab {
  */
 export async function setUpJobLab(opts: { keep?: number; bucket: string }): Promise<JobLab> {
   await removeAppStack('a');
-  await onA('rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup');
+  await onA('rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup /home/ohadmin/.ohitori-restore');
   const { services, env, cleanup, addProfile } = await appServicesFor('a');
   const profileId = await addProfile();
   await services.vault.setPassphrase('vault passphrase for the job tests 1');
@@ -110,7 +111,49 @@ export async function setUpJobLab(opts: { keep?: number; bucket: string }): Prom
       await cleanup();
       await removeAppStack('a');
       await restoreLabCaddyfile('a');
-      await onA('rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup');
+      await onA(
+        'rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup /home/ohadmin/.ohitori-restore',
+      );
     },
   };
+}
+
+/** The desktop key's raw secret scalars (primary seed and encryption subkey) and its armored recovery export. */
+export async function desktopKeySecrets(lab: JobLab): Promise<{ secrets: Buffer[]; armored: string }> {
+  const exported = await lab.services.keys.keyring.exportRecovery({ passphrase: DESKTOP_PASSPHRASE });
+  const unlocked = await decryptKey({
+    privateKey: await readPrivateKey({ armoredKey: exported.armoredKey }),
+    passphrase: DESKTOP_PASSPHRASE,
+  });
+  const secrets = [unlocked.keyPacket, ...unlocked.subkeys.map((s) => s.keyPacket)].flatMap((p) =>
+    Object.values((p as unknown as { privateParams?: Record<string, Uint8Array> }).privateParams ?? {}).map((v) => Buffer.from(v)),
+  );
+  return { secrets, armored: exported.armoredKey };
+}
+
+/**
+ * Files on server A holding any of the desktop key's secret bytes or an armored private key (with
+ * content, not just the string in openpgp's code): the server's own files (config, state, stack,
+ * homes, temp) and the docker data root's containers and volumes. Two canaries are planted first and
+ * removed after, so a scan that finds nothing is proven able to find something.
+ */
+export async function scanServerForPrivateKeys(lab: JobLab): Promise<string[]> {
+  const { secrets, armored } = await desktopKeySecrets(lab);
+  if (secrets.length < 2) throw new Error('expected the secret scalars of the desktop key');
+  const where = `/etc /var/lib/ohitori /usr/local/lib/ohitori /var/servers /tmp /var/tmp /home ${lab.env.stateDir}/a/docker/containers ${lab.env.stateDir}/a/docker/volumes`;
+  const patterns = secrets.map((b) => b.toString('hex').replace(/../g, '\\\\x$&'));
+  await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.bin'], {
+    input: Buffer.concat([Buffer.from('x'), secrets[0]!, Buffer.from('y')]),
+  });
+  await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.asc'], { input: armored });
+  const scan = await onA(
+    `for pat in ${patterns.join(' ')}; do LC_ALL=C grep -rlaP "$pat" ${where} 2>/dev/null; done; ` +
+      `LC_ALL=C grep -rlazP 'BEGIN PGP PRIVATE KEY BLOCK-----\\r?\\n(?:[A-Za-z]+: [^\\n]*\\r?\\n)*\\r?\\n?[A-Za-z0-9+/=]{40}' ${where} 2>/dev/null; true`,
+    300_000,
+  );
+  await onA('rm -f /var/tmp/ohitori-canary.bin /var/tmp/ohitori-canary.asc');
+  const found = [...new Set(scan.out.trim().split('\n').filter(Boolean))].sort();
+  for (const c of ['/var/tmp/ohitori-canary.asc', '/var/tmp/ohitori-canary.bin'])
+    if (!found.includes(c)) throw new Error(`the scan did not find its canary ${c}: it cannot be trusted`);
+  return found.filter((f) => !f.startsWith('/var/tmp/ohitori-canary.'));
 }

@@ -11,7 +11,7 @@ import type { BackupRunView } from '../../../src-main/shared/backup-job';
 import type { RestoreResult, RestoreServerState } from '../../../src-main/shared/restore';
 import { APP_STACK_DIR } from '../../support/app-stack';
 import { uniqueName } from '../lab/lab-ssh';
-import { DESKTOP_PASSPHRASE, mustOnA, onA, psql, runJob, setUpJobLab, type JobLab } from './job-lab';
+import { DESKTOP_PASSPHRASE, mustOnA, onA, psql, runJob, scanServerForPrivateKeys, setUpJobLab, type JobLab } from './job-lab';
 
 async function dbDigest(): Promise<Record<string, string>> {
   const tables = (await mustOnA(psql("select tablename from pg_tables where schemaname = 'public' order by 1"))).trim().split('\n');
@@ -61,11 +61,12 @@ describe('restore onto lab server A', () => {
     await lab.s3.send(new PutObjectCommand({ Bucket: lab.bucket, Key: key, Body: bad }));
     await mustOnA(psql("insert into restore_probe values (100001, 'after the backup')"));
     const live = await dbDigest();
+    const uploadsBefore = (await onA('ls -A /home/ohadmin/.ohitori-restore 2>/dev/null | wc -l')).out.trim();
     try {
       const r = await restore();
       expect(r.state).toBe('failed');
       expect(r.error?.code).toBe('BACKUP_DAMAGED');
-      expect((await onA('ls -A /home/ohadmin/.ohitori-restore 2>/dev/null | wc -l')).out.trim()).toBe('0');
+      expect((await onA('ls -A /home/ohadmin/.ohitori-restore 2>/dev/null | wc -l')).out.trim()).toBe(uploadsBefore);
       expect((await onA('test -e /var/lib/ohitori/restore/state.json')).code).not.toBe(0);
       expect(await dbDigest()).toEqual(live);
     } finally {
@@ -132,4 +133,8 @@ describe('restore onto lab server A', () => {
     expect(again.error?.code).toBe('RESTORE_IN_PROGRESS');
     expect((await runJob(lab.services, (ctx) => lab.services.restore.confirm(lab.profileId, ctx))).state).toBe('done');
   }, 600_000);
+
+  it('after setup, backups and restores, no private-key material of the desktop is on the server', async () => {
+    expect(await scanServerForPrivateKeys(lab)).toEqual(['/etc/ohitori/signing-key.asc']);
+  }, 300_000);
 });
