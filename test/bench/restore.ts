@@ -90,9 +90,9 @@ async function main(): Promise<void> {
           (k) =>
             `curl -sSf -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 aws:amz:${s3.region}:s3 --user ${s3.accessKeyId}:${s3.secretAccessKey} -o "$d/${k.split('/').pop()}" ${s3.endpoint}/${bucket}/${k}`,
         ),
-        `for p in "$d"/part-*.pgp; do gpg --homedir ${gpgHome} --batch -q --output "\${p%.pgp}.zst" --decrypt "$p" 2>/dev/null; rm -f "$p"; done`,
+        `for p in "$d"/part-*.pgp; do gpg --homedir ${gpgHome} --batch -q --pinentry-mode loopback --passphrase-file ${work}/pass --output "\${p%.pgp}.zst" --decrypt "$p" 2>>"$d/gpg.log" || { cat "$d/gpg.log" >&2; exit 1; }; rm -f "$p"; done`,
         'mkdir "$d/out" && cat "$d"/part-*.zst | zstd -d -q | tar -x -C "$d/out" && rm -f "$d"/part-*.zst',
-        'tar -cf "$d/files.tar" -C "$d/out/files" .',
+        'mkdir -p "$d/out/files" && tar -cf "$d/files.tar" -C "$d/out/files" .',
         `ssh ${ssh} ${lab.env.admin.user}@${a.ip} 'mkdir -p .anchor-restore'`,
         `scp -q ${ssh} "$d"/out/db/*.dump "$d/files.tar" ${lab.env.admin.user}@${a.ip}:.anchor-restore/`,
         `ssh ${ssh} ${lab.env.admin.user}@${a.ip} 'rm -rf .anchor-restore'`,
