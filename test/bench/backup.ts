@@ -8,7 +8,7 @@
  *   npm run bench -- backup [--small MiB] [--large MiB] [--runs n]
  *
  * Needs the lab (`npm run lab:up`). The database is filled with generated rows (hex text, about
- * half compressible) to roughly the given table sizes (defaults 128 and 512 MiB); runs alternate
+ * half compressible) to roughly the given table sizes (defaults 256 MiB and 1 GiB, as docs/performance.md measures); runs alternate
  * A and B (median of per-pair ratios). Ratio = anchor time / our time (above 1: faster than the
  * pipeline). Peak RSS is the job process's own (process.resourceUsage), at both sizes. Our job also
  * signs every part and the manifest and reads the whole dump back before uploading; the anchor does
@@ -16,7 +16,7 @@
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { APP_STACK_DIR } from '../support/app-stack';
-import { compose, mustOnA, onA, psql, RUNNER, setUpJobLab } from '../integration/backup-job/job-lab';
+import { compose, mustOnA, onA, RUNNER, setUpJobLab, fillBenchTable } from '../integration/backup-job/job-lab';
 import { benchLine, median } from './bench-util';
 
 const argv = process.argv.slice(2);
@@ -25,24 +25,9 @@ const opt = (name: string, def: number) => {
   return i >= 0 ? Number(argv[i + 1]) : def;
 };
 
-async function fill(targetMiB: number): Promise<number> {
-  await mustOnA(psql('create table if not exists bench_data(id bigint primary key, body text)'));
-  // ~1 KiB per row: 32 random md5s (hex).
-  const have = Number((await mustOnA(psql('select count(*) from bench_data'))).trim());
-  const want = Math.round((targetMiB * 1024 * 1024) / 1100);
-  if (want > have)
-    await mustOnA(
-      psql(
-        `insert into bench_data select g, (select string_agg(md5(random()::text || g::text || k::text), '') from generate_series(1, 32) k) from generate_series(${have + 1}, ${want}) g`,
-      ),
-      1_800_000,
-    );
-  return Number((await mustOnA(psql("select pg_total_relation_size('bench_data')"))).trim()) / 1024 / 1024;
-}
-
 async function main(): Promise<void> {
-  const smallMiB = opt('small', 128);
-  const largeMiB = opt('large', 512);
+  const smallMiB = opt('small', 256);
+  const largeMiB = opt('large', 1024);
   const runs = opt('runs', 3);
   const bucket = `ohbench-${Date.now().toString(36)}`;
   console.log(`backup bench: database ≈ ${smallMiB} and ${largeMiB} MiB, ${runs} alternating runs; lab server A, s3rver`);
@@ -68,7 +53,7 @@ async function main(): Promise<void> {
       ['small', smallMiB],
       ['large', largeMiB],
     ] as const) {
-      const dbMiB = await fill(size);
+      const dbMiB = await fillBenchTable(size);
       for (let i = 0; i < runs; i++) {
         let t = performance.now();
         const r = await onA(`${RUNNER} run manual`, 1_800_000);

@@ -8,7 +8,7 @@
  *   npm run bench -- restore [--small MiB] [--large MiB] [--runs n]
  *
  * Needs the lab. The backups are made by the real nightly job on lab A over a database filled to
- * about the given sizes (defaults 128 and 512 MiB). Ratio = anchor time / our time. Peak RSS is this
+ * about the given sizes (defaults 256 MiB and 1 GiB, the sizes docs/performance.md measures at). Ratio = anchor time / our time. Peak RSS is this
  * (desktop) process's maximum resident set after each of our runs, so the large figure includes the
  * small runs' history; the anchor's is gpg's + curl's, not reported.
  */
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackupRunView } from '../../src-main/shared/backup-job';
 import type { RestoreResult } from '../../src-main/shared/restore';
-import { DESKTOP_PASSPHRASE, mustOnA, psql, runJob, setUpJobLab } from '../integration/backup-job/job-lab';
+import { DESKTOP_PASSPHRASE, runJob, setUpJobLab, fillBenchTable } from '../integration/backup-job/job-lab';
 import { benchLine, median } from './bench-util';
 
 const argv = process.argv.slice(2);
@@ -36,22 +36,9 @@ function sh(script: string, env: NodeJS.ProcessEnv): Promise<void> {
   });
 }
 
-async function fill(targetMiB: number): Promise<void> {
-  await mustOnA(psql('create table if not exists bench_data(id bigint primary key, body text)'));
-  const have = Number((await mustOnA(psql('select count(*) from bench_data'))).trim());
-  const want = Math.round((targetMiB * 1024 * 1024) / 1100);
-  if (want > have)
-    await mustOnA(
-      psql(
-        `insert into bench_data select g, (select string_agg(md5(random()::text || g::text || k::text), '') from generate_series(1, 32) k) from generate_series(${have + 1}, ${want}) g`,
-      ),
-      1_800_000,
-    );
-}
-
 async function main(): Promise<void> {
-  const smallMiB = opt('small', 128);
-  const largeMiB = opt('large', 512);
+  const smallMiB = opt('small', 256);
+  const largeMiB = opt('large', 1024);
   const runs = opt('runs', 3);
   const bucket = `ohbenchr-${Date.now().toString(36)}`;
   console.log(`restore bench: database ≈ ${smallMiB} and ${largeMiB} MiB, ${runs} alternating runs; lab server A, s3rver`);
@@ -76,7 +63,7 @@ async function main(): Promise<void> {
       ['small', smallMiB],
       ['large', largeMiB],
     ] as const) {
-      await fill(size);
+      await fillBenchTable(size);
       const job = await runJob<BackupRunView>(lab.services, (ctx) => lab.services.backupJob.runNow(lab.profileId, ctx));
       if (job.state !== 'done') throw new Error(`backup failed: ${JSON.stringify(job.error)}`);
       const backupId = job.result!.backupId!;

@@ -9,7 +9,7 @@ import { HostKeyStore } from '../../src-main/services/ssh/host-key-store';
 import { loadLabEnv, type LabEnv } from '../lab/env';
 import { runInServer } from '../lab/server';
 import { uniqueName } from '../integration/lab/lab-ssh';
-import { APP_STACK_DIR, removeAppStack, restoreLabCaddyfile } from '../support/app-stack';
+import { labStorageSettings, APP_STACK_DIR, removeAppStack, restoreLabCaddyfile } from '../support/app-stack';
 import { expectAttr, expectCount, expectText, launchChromium, openApp, removeDir, startBrowserMode, type BrowserModeApp } from './fixtures';
 
 const VAULT = 'nightly vault passphrase 1';
@@ -55,19 +55,7 @@ describe('browser mode: nightly backups on lab server A', () => {
     });
     await services.vault.setPassphrase(VAULT);
     await services.keys.generate({ name: 'Desktop', passphrase: 'desktop key passphrase 77' });
-    await services.storage.save({
-      profileId: profile.id,
-      preset: 'minio',
-      endpoint: env.s3.endpoint,
-      region: env.s3.region,
-      bucket,
-      prefix: 'ohitori/',
-      forcePathStyle: true,
-      desktopAccessKeyId: env.s3.accessKeyId,
-      desktopSecret: env.s3.secretAccessKey,
-      serverAccessKeyId: env.s3.accessKeyId,
-      serverSecret: env.s3.secretAccessKey,
-    });
+    await services.storage.save(labStorageSettings(env, profile.id, bucket));
     const setup = await services.jobs.wait(
       services.jobs.start('setup', 't', (ctx) =>
         services.setup.apply(profile.id, { tls: 'internal', restrictSignIn: false, allowedPrivateNetworks: [] }, ctx),

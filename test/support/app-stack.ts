@@ -78,3 +78,20 @@ export async function appServicesFor(
 }
 
 type ProfileFields = Parameters<Services['profiles']['save']>[0];
+
+/** Storage settings on the lab's s3rver for a profile: one bucket, prefix `ohitori/`, the same lab key as desktop and server key. */
+export function labStorageSettings(env: LabEnv, profileId: string, bucket: string): Parameters<Services['storage']['save']>[0] {
+  return {
+    profileId,
+    preset: 'minio',
+    endpoint: env.s3.endpoint,
+    region: env.s3.region,
+    bucket,
+    prefix: 'ohitori/',
+    forcePathStyle: true,
+    desktopAccessKeyId: env.s3.accessKeyId,
+    desktopSecret: env.s3.secretAccessKey,
+    serverAccessKeyId: env.s3.accessKeyId,
+    serverSecret: env.s3.secretAccessKey,
+  };
+}

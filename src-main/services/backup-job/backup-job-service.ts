@@ -229,24 +229,9 @@ export class BackupJobService {
   }
 
   async status(profileId: string, ctx: JobContext): Promise<BackupJobStatus> {
-    const profile = await this.opts.profile(profileId);
-    const session = await this.session(profile, ctx);
+    const session = await this.session(await this.opts.profile(profileId), ctx);
     try {
-      const r = await session.check(
-        [
-          'sh',
-          '-c',
-          STATUS_SCRIPT,
-          'ohitori-status',
-          JOB_PATHS.config,
-          JOB_PATHS.state,
-          JOB_PATHS.systemdTimer,
-          JOB_PATHS.cronFile,
-          JOB_PATHS.pidFile,
-        ],
-        { sudo: true },
-      );
-      return parseStatus(r.stdout, new Date());
+      return await this.readStatus(session);
     } finally {
       session.close();
     }

@@ -4,7 +4,7 @@ import type { Services } from '../../../src-main/services/app-services';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import type { LabEnv } from '../../lab/env';
 import { runInServer } from '../../lab/server';
-import { APP_STACK_DIR, appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
+import { labStorageSettings, APP_STACK_DIR, appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
 
 export const DESKTOP_PASSPHRASE = 'correct horse battery staple 42';
 export const RUNNER = '/usr/local/lib/ohitori/ohitori-backup';
@@ -63,19 +63,7 @@ export async function setUpJobLab(opts: { keep?: number; bucket: string }): Prom
   });
   const bucket = opts.bucket;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await services.storage.save({
-    profileId,
-    preset: 'minio',
-    endpoint: env.s3.endpoint,
-    region: env.s3.region,
-    bucket,
-    prefix: 'ohitori/',
-    forcePathStyle: true,
-    desktopAccessKeyId: env.s3.accessKeyId,
-    desktopSecret: env.s3.secretAccessKey,
-    serverAccessKeyId: env.s3.accessKeyId,
-    serverSecret: env.s3.secretAccessKey,
-  });
+  await services.storage.save(labStorageSettings(env, profileId, bucket));
   const setup = await runJob(services, (ctx) =>
     services.setup.apply(profileId, { tls: 'internal', restrictSignIn: false, allowedPrivateNetworks: [] }, ctx),
   );
@@ -141,13 +129,17 @@ export async function scanServerForPrivateKeys(lab: JobLab): Promise<string[]> {
   const { secrets, armored } = await desktopKeySecrets(lab);
   if (secrets.length < 2) throw new Error('expected the secret scalars of the desktop key');
   const where = `/etc /var/lib/ohitori /usr/local/lib/ohitori /var/servers /tmp /var/tmp /home ${lab.env.stateDir}/a/docker/containers ${lab.env.stateDir}/a/docker/volumes`;
-  const patterns = secrets.map((b) => b.toString('hex').replace(/../g, '\\\\x$&'));
+  // grep -z reads NUL-separated records, so a pattern may hold any byte but NUL (and newlines are
+  // ordinary): search for each secret's longest NUL-free run (random 32 bytes: 8+ bytes nearly always).
+  const runs = secrets.map(longestRunWithoutNul).filter((r) => r.length >= 8);
+  if (runs.length < secrets.length) throw new Error('a secret has no NUL-free run of 8 bytes to search for');
+  const patterns = runs.map((b) => b.toString('hex').replace(/../g, '\\\\x$&'));
   await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.bin'], {
     input: Buffer.concat([Buffer.from('x'), secrets[0]!, Buffer.from('y')]),
   });
   await runInServer('a', ['sh', '-c', 'cat >/var/tmp/ohitori-canary.asc'], { input: armored });
   const scan = await onA(
-    `for pat in ${patterns.join(' ')}; do LC_ALL=C grep -rlaP "$pat" ${where} 2>/dev/null; done; ` +
+    `for pat in ${patterns.join(' ')}; do LC_ALL=C grep -rlazP "$pat" ${where} 2>/dev/null; done; ` +
       `LC_ALL=C grep -rlazP 'BEGIN PGP PRIVATE KEY BLOCK-----\\r?\\n(?:[A-Za-z]+: [^\\n]*\\r?\\n)*\\r?\\n?[A-Za-z0-9+/=]{40}' ${where} 2>/dev/null; true`,
     300_000,
   );
@@ -156,4 +148,31 @@ export async function scanServerForPrivateKeys(lab: JobLab): Promise<string[]> {
   for (const c of ['/var/tmp/ohitori-canary.asc', '/var/tmp/ohitori-canary.bin'])
     if (!found.includes(c)) throw new Error(`the scan did not find its canary ${c}: it cannot be trusted`);
   return found.filter((f) => !f.startsWith('/var/tmp/ohitori-canary.'));
+}
+
+/** Fills `bench_data` on lab A's database to about `targetMiB` of rows (1 KiB of random hex each); for the benches. */
+export async function fillBenchTable(targetMiB: number): Promise<number> {
+  await mustOnA(psql('create table if not exists bench_data(id bigint primary key, body text)'));
+  const have = Number((await mustOnA(psql('select count(*) from bench_data'))).trim());
+  const want = Math.round((targetMiB * 1024 * 1024) / 1100);
+  if (want > have)
+    await mustOnA(
+      psql(
+        `insert into bench_data select g, (select string_agg(md5(random()::text || g::text || k::text), '') from generate_series(1, 32) k) from generate_series(${have + 1}, ${want}) g`,
+      ),
+      1_800_000,
+    );
+  return Number((await mustOnA(psql("select pg_total_relation_size('bench_data')"))).trim()) / 1024 / 1024;
+}
+
+function longestRunWithoutNul(b: Buffer): Buffer {
+  let best: Buffer = Buffer.alloc(0);
+  let start = 0;
+  for (let i = 0; i <= b.length; i++) {
+    if (i === b.length || b[i] === 0) {
+      if (i - start > best.length) best = b.subarray(start, i);
+      start = i + 1;
+    }
+  }
+  return best;
 }

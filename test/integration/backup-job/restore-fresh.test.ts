@@ -12,7 +12,7 @@ import type { BackupRunView } from '../../../src-main/shared/backup-job';
 import type { RestoreResult } from '../../../src-main/shared/restore';
 import type { LabEnv, LabServerName } from '../../lab/env';
 import { runInServer } from '../../lab/server';
-import { APP_STACK_DIR, appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
+import { labStorageSettings, APP_STACK_DIR, appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
 import { uniqueName } from '../lab/lab-ssh';
 import { DESKTOP_PASSPHRASE, runJob } from './job-lab';
 
@@ -79,19 +79,7 @@ describe('restore onto a fresh server under the same domain', () => {
     });
     const bucket = uniqueName('ohfresh');
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await services.storage.save({
-      profileId: a,
-      preset: 'minio',
-      endpoint: env.s3.endpoint,
-      region: env.s3.region,
-      bucket,
-      prefix: 'ohitori/',
-      forcePathStyle: true,
-      desktopAccessKeyId: env.s3.accessKeyId,
-      desktopSecret: env.s3.secretAccessKey,
-      serverAccessKeyId: env.s3.accessKeyId,
-      serverSecret: env.s3.secretAccessKey,
-    });
+    await services.storage.save(labStorageSettings(env, a, bucket));
   }, 600_000);
   afterAll(async () => {
     s3?.destroy();

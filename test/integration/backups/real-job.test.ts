@@ -4,7 +4,7 @@ import type { Services } from '../../../src-main/services/app-services';
 import type { VerifyRecord } from '../../../src-main/shared/backups';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import { runInServer } from '../../lab/server';
-import { appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
+import { labStorageSettings, appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
 import { dropBucket, labS3 } from '../../support/s3-backups';
 import { uniqueName } from '../lab/lab-ssh';
 
@@ -35,19 +35,7 @@ describe('backups written by the real nightly job on lab server B: listed and ve
     s3 = labS3(app.env);
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const env = app.env;
-    await services.storage.save({
-      profileId,
-      preset: 'minio',
-      endpoint: env.s3.endpoint,
-      region: env.s3.region,
-      bucket,
-      prefix: 'ohitori/',
-      forcePathStyle: true,
-      desktopAccessKeyId: env.s3.accessKeyId,
-      desktopSecret: env.s3.secretAccessKey,
-      serverAccessKeyId: env.s3.accessKeyId,
-      serverSecret: env.s3.secretAccessKey,
-    });
+    await services.storage.save(labStorageSettings(env, profileId, bucket));
     const setup = await run((ctx) =>
       services.setup.apply(profileId, { tls: 'internal', restrictSignIn: false, allowedPrivateNetworks: [] }, ctx),
     );
