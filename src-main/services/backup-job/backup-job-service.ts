@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../../shared/errors';
+import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors';
 import type { BackupJobStatus, BackupRunView, InstallSummary } from '../../shared/backup-job';
 import type { ServerProfile } from '../../shared/domain';
 import type { SigningKeyPins } from '../backups/signing-pins';
@@ -30,6 +30,8 @@ import {
   type JobConfig,
   type RunRecord,
 } from './job-layout';
+
+const isErrorCode = (c: string): c is ErrorCode => (ERROR_CODES as readonly string[]).includes(c);
 
 export const DEFAULT_KEEP = 14;
 
@@ -291,27 +293,13 @@ export class BackupJobService {
       const last = status.runs[0];
       if (code !== 0) {
         const e = error as { code: string; message: string } | undefined;
-        const known =
-          e &&
-          [
-            'BACKUP_DUMP_FAILED',
-            'STORAGE_AUTH_FAILED',
-            'STORAGE_BUCKET_MISSING',
-            'STORAGE_UNREACHABLE',
-            'STORAGE_CLOCK_SKEW',
-            'STORAGE_REJECTED',
-            'DISK_FULL',
-            'KEY_INVALID',
-          ].includes(e.code);
-        throw new AppError(
-          known ? (e.code as 'BACKUP_DUMP_FAILED') : 'BACKUP_JOB_FAILED',
-          e?.message ?? `The backup job exited with ${code}`,
-          {
-            exitCode: code,
-            ...(last ? { stage: last.stage } : {}),
-            ...(e ? { jobCode: e.code } : {}),
-          },
-        );
+        // The job speaks the app's own error codes (@error CODE): pass any known one through.
+        const known = e !== undefined && isErrorCode(e.code) && e.code !== 'CANCELLED';
+        throw new AppError(known ? (e.code as ErrorCode) : 'BACKUP_JOB_FAILED', e?.message ?? `The backup job exited with ${code}`, {
+          exitCode: code,
+          ...(last ? { stage: last.stage } : {}),
+          ...(e ? { jobCode: e.code } : {}),
+        });
       }
       if (!last || last.result !== 'ok') throw new AppError('BACKUP_JOB_FAILED', 'The run did not record a result');
       return last;

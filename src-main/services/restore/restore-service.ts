@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +23,7 @@ import type { HostKeyStore } from '../ssh/host-key-store';
 import { readRemoteFile, writeRemoteFile } from '../ssh/remote-files';
 import type { SshSession } from '../ssh/ssh-session';
 import { parseExistingConfig, sameOrigin } from '../stack/misskey-config';
+import { composeArgv } from '../stack/systemd-unit';
 import type { StorageService } from '../storage/storage-service';
 import type { SecretStore } from '../vault/secret-store';
 import { RESTORE_PATHS, renderRestoreScript } from './swap-script';
@@ -147,7 +148,7 @@ export class RestoreService {
               target: { url: live.url, id: live.id },
             });
         }
-        const pgLive = await session.exec([...composeArgvFor(compose, target.stackDir), 'exec', '-T', 'db', 'postgres', '--version'], {
+        const pgLive = await session.exec([...composeArgv(compose, target.stackDir), 'exec', '-T', 'db', 'postgres', '--version'], {
           sudo: true,
         });
         const liveMajor = majorOf(/(\d+(?:\.\d+)*)/.exec(pgLive.stdout)?.[1]);
@@ -238,7 +239,6 @@ export class RestoreService {
   }
 
   private async dumpName(staging: string): Promise<string | undefined> {
-    const { readdir } = await import('node:fs/promises');
     return (await readdir(join(staging, 'out', 'db')).catch(() => [])).find((n) => n.endsWith('.dump'));
   }
 
@@ -329,12 +329,6 @@ export class RestoreService {
   }
 }
 
-function composeArgvFor(compose: { kind: 'v1' | 'v2'; path: string }, stackDir: string): string[] {
-  return compose.kind === 'v2'
-    ? [compose.path, 'compose', '-f', `${stackDir}/compose.yml`]
-    : [compose.path, '-f', `${stackDir}/compose.yml`];
-}
-
 async function getBytes(client: S3Client, bucket: string, key: string, signal: AbortSignal): Promise<Uint8Array> {
   try {
     const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
@@ -355,7 +349,6 @@ async function sha256File(path: string): Promise<string> {
 async function packDirectory(dir: string, out: string): Promise<void> {
   const pack = tar.pack();
   const done = pipeline(pack, createWriteStream(out, { mode: 0o600 }));
-  const { readdir, lstat } = await import('node:fs/promises');
   const walk = async (d: string, rel: string): Promise<void> => {
     for (const n of (await readdir(d).catch(() => [])).sort()) {
       const full = join(d, n);

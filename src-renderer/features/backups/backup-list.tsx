@@ -6,6 +6,7 @@ import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import { call } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { formatBytes } from '../../components/format-bytes';
+import { ProfileSelect, useChosenProfile } from '../../components/profile-select';
 import { useStore } from '../../stores/store';
 import { useLatestJob } from '../setup/use-latest-job';
 
@@ -129,10 +130,9 @@ export function BackupList() {
   const { t } = useTranslation();
   const profiles = useStore((s) => s.profiles);
   const upsertJob = useStore((s) => s.upsertJob);
-  const [chosen, setChosen] = useState<string>();
   const [error, setError] = useState<AppErrorData>();
   const [verifyJobs, setVerifyJobs] = useState<Readonly<Record<string, string>>>({});
-  const profileId = profiles.some((p) => p.id === chosen) ? chosen : profiles[0]?.id;
+  const [profileId, setChosen] = useChosenProfile();
   const listJob = useLatestJob('backups-list', profileId ?? '');
   const jobs = useStore((s) => s.jobs);
 
@@ -177,16 +177,7 @@ export function BackupList() {
       <p className="muted">{t('backupList.intro')}</p>
       {profiles.length > 0 && (
         <div className="row">
-          <label className="row">
-            <span>{t('backupList.server')}</span>
-            <select name="backups-profile" value={profileId ?? ''} onChange={(e) => setChosen(e.target.value)}>
-              {profiles.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <ProfileSelect name="backups-profile" label={t('backupList.server')} value={profileId} onChange={setChosen} />
           <button type="button" data-action="backups-refresh" disabled={isRunning(listJob)} onClick={refresh}>
             {t('backupList.refresh')}
           </button>

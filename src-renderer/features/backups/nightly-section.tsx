@@ -6,6 +6,7 @@ import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import { call } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { formatBytes } from '../../components/format-bytes';
+import { ProfileSelect, useChosenProfile } from '../../components/profile-select';
 import { useStore } from '../../stores/store';
 import { useLatestJob } from '../setup/use-latest-job';
 
@@ -64,10 +65,9 @@ export function NightlySection() {
   const { t, i18n } = useTranslation();
   const profiles = useStore((s) => s.profiles);
   const upsert = useStore((s) => s.upsertJob);
-  const [chosen, setChosen] = useState<string>();
   const [keep, setKeep] = useState(14);
   const [error, setError] = useState<AppErrorData>();
-  const profileId = profiles.some((p) => p.id === chosen) ? chosen : profiles[0]?.id;
+  const [profileId, setChosen] = useChosenProfile();
   const subject = profileId ?? '';
   const statusJob = useLatestJob('backup-job-status', subject);
   const installJob = useLatestJob('backup-job-install', subject);
@@ -109,16 +109,7 @@ export function NightlySection() {
       {profiles.length === 0 ? (
         <p className="muted">{t('storage.noProfile')}</p>
       ) : (
-        <label className="row">
-          <span>{t('storage.server')}</span>
-          <select name="nightly-profile" value={profileId ?? ''} onChange={(e) => setChosen(e.target.value)}>
-            {profiles.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ProfileSelect name="nightly-profile" label={t('storage.server')} value={profileId} onChange={setChosen} />
       )}
       {error && <ErrorNotice error={error} />}
       {profileId && (

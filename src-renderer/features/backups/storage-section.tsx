@@ -15,6 +15,7 @@ import {
 } from '../../../src-main/shared/storage';
 import { call } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
+import { ProfileSelect, useChosenProfile } from '../../components/profile-select';
 import { useStore } from '../../stores/store';
 
 type Fields = {
@@ -268,12 +269,10 @@ export function StorageSection() {
   const { t } = useTranslation();
   const profiles = useStore((s) => s.profiles);
   const vaultUnlocked = useStore((s) => s.vault?.unlocked);
-  const [chosen, setChosen] = useState<string>();
   const [view, setView] = useState<{ readonly id: string; readonly v: StorageView | null }>();
   const [error, setError] = useState<AppErrorData>();
 
-  // The chosen profile, or the first one while none (or a deleted one) is chosen.
-  const profileId = profiles.some((p) => p.id === chosen) ? chosen : profiles[0]?.id;
+  const [profileId, setChosen] = useChosenProfile();
 
   useEffect(() => {
     if (!profileId) return;
@@ -298,16 +297,7 @@ export function StorageSection() {
       {profiles.length === 0 ? (
         <p className="muted">{t('storage.noProfile')}</p>
       ) : (
-        <label className="row">
-          <span>{t('storage.server')}</span>
-          <select name="storage-profile" value={profileId ?? ''} onChange={(e) => setChosen(e.target.value)}>
-            {profiles.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ProfileSelect name="storage-profile" label={t('storage.server')} value={profileId} onChange={setChosen} />
       )}
       {error && <ErrorNotice error={error} />}
       {ready && profileId && (

@@ -7,6 +7,7 @@ import type { RestoreResult, RestoreServerState } from '../../../src-main/shared
 import { call } from '../../api/client';
 import { EmptyState } from '../../components/empty-state';
 import { ErrorNotice } from '../../components/error-notice';
+import { ProfileSelect, useChosenProfile } from '../../components/profile-select';
 import { useStore } from '../../stores/store';
 import { useLatestJob } from '../setup/use-latest-job';
 
@@ -25,12 +26,11 @@ export function RestoreScreen() {
   const { t, i18n } = useTranslation();
   const profiles = useStore((s) => s.profiles);
   const upsert = useStore((s) => s.upsertJob);
-  const [sourceChoice, setSource] = useState<string>();
   const [targetChoice, setTarget] = useState<string>();
   const [backupId, setBackupId] = useState('');
   const [migrate, setMigrate] = useState(false);
   const [error, setError] = useState<AppErrorData>();
-  const source = profiles.some((p) => p.id === sourceChoice) ? sourceChoice : profiles[0]?.id;
+  const [source, setSource] = useChosenProfile();
   const target = profiles.some((p) => p.id === targetChoice) ? targetChoice : source;
   const listJob = useLatestJob('backups-list', source ?? '');
   const runJob = useLatestJob('restore-run', target ?? '');
@@ -70,16 +70,13 @@ export function RestoreScreen() {
       <h1>{t('restore.title')}</h1>
       <p className="muted">{t('restore.intro')}</p>
       <div className="card">
-        <label className="row">
-          <span>{t('restore.source')}</span>
-          <select name="restore-source" value={source ?? ''} onChange={(e) => setSource(e.target.value)}>
-            {profiles.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name} ({p.domain})
-              </option>
-            ))}
-          </select>
-        </label>
+        <ProfileSelect
+          name="restore-source"
+          label={t('restore.source')}
+          value={source}
+          onChange={setSource}
+          describe={(p) => `${p.name} (${p.domain})`}
+        />
         <label className="row">
           <span>{t('restore.backup')}</span>
           <select
@@ -99,16 +96,13 @@ export function RestoreScreen() {
           </select>
         </label>
         {listing && genuine.length === 0 && <p className="small muted">{t('restore.noGenuine')}</p>}
-        <label className="row">
-          <span>{t('restore.target')}</span>
-          <select name="restore-target" value={target ?? ''} onChange={(e) => setTarget(e.target.value)}>
-            {profiles.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name} ({p.domain}){p.id === source ? ` — ${t('restore.sameServer')}` : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ProfileSelect
+          name="restore-target"
+          label={t('restore.target')}
+          value={target}
+          onChange={setTarget}
+          describe={(p) => `${p.name} (${p.domain})${p.id === source ? ` — ${t('restore.sameServer')}` : ''}`}
+        />
         <label className="inline">
           <input type="checkbox" name="restore-migrate" checked={migrate} onChange={(e) => setMigrate(e.target.checked)} />
           <span>{t('restore.migrate')}</span>
