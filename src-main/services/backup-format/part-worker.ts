@@ -5,11 +5,14 @@
  * Each chunk is processed synchronously (native-part.ts), so a job is a plain loop.
  */
 import { parentPort } from 'node:worker_threads';
+import { readPrivateKey } from 'openpgp';
 import { AppError } from '../../shared/errors';
 import type { CiphertextDigest } from './native-part';
 import { classifyPartError, startPartDecryption, startPartEncryption, withCiphertext } from './part-crypto';
 import { GcHint } from './gc-hint';
 import type { FromMain, ToMain } from './worker-protocol';
+import { protectPrivateKeyInThread, unlockPrivateKeyInThread } from '../pgp/key-protect';
+import type { KeyJob, KeyJobReply } from '../pgp/key-worker';
 
 const OUT_WINDOW = 2 * 1024 * 1024;
 const port = parentPort;
@@ -32,7 +35,11 @@ const gcHint = new GcHint(8 * 1024 * 1024, Number.POSITIVE_INFINITY);
 const post = (m: ToMain, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 const cancelled = () => new AppError('CANCELLED', 'Cancelled');
 
-port.on('message', (m: FromMain) => {
+port.on('message', (m: FromMain | KeyJob) => {
+  if (m.t === 'key-unlock' || m.t === 'key-protect') {
+    void keyJob(m).then((r) => port.postMessage(r));
+    return;
+  }
   if (m.t === 'encrypt' || m.t === 'decrypt') {
     job = { id: m.id, queue: [], ended: false, aborted: false, outstanding: 0 };
     void run(m, job);
@@ -109,5 +116,17 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
     });
   } finally {
     if (job === s) job = undefined;
+  }
+}
+
+/** A passphrase operation for key-worker.ts (this worker is then terminated, Argon2's memory with it). */
+async function keyJob(m: KeyJob): Promise<KeyJobReply> {
+  try {
+    if (m.t === 'key-unlock') return { t: 'key-done', binary: (await unlockPrivateKeyInThread(m.armored, m.passphrase)).write() };
+    const unlocked = await readPrivateKey({ binaryKey: m.unlocked });
+    return { t: 'key-done', armored: await protectPrivateKeyInThread(unlocked, m.passphrase, m.protection) };
+  } catch (e) {
+    const err = e instanceof AppError ? e : new AppError('INTERNAL', 'The key operation failed', { reason: String(e) });
+    return { t: 'key-error', error: err.toData() };
   }
 }

@@ -1,6 +1,7 @@
 import { decryptKey, encryptKey, enums, readPrivateKey, type PartialConfig, type PrivateKey } from 'openpgp';
 import { AppError } from '../../shared/errors';
 import { assertGpgCompatible } from './key-info';
+import { runKeyJob } from './key-worker';
 import { MIN_ACCEPTED_SCORE, checkPassphraseStrength } from './passphrase-strength';
 
 /**
@@ -21,10 +22,18 @@ export async function parsePrivateKey(armored: string): Promise<PrivateKey> {
 }
 
 /**
- * Returns a decrypted copy of the key. KEY_WRONG_PASSPHRASE for a wrong passphrase (both S2K kinds),
+ * Returns a decrypted copy of the key, computed in a throwaway worker thread (key-worker.ts: Argon2's
+ * 64 MiB must not stay resident). KEY_WRONG_PASSPHRASE for a wrong passphrase (both S2K kinds),
  * KEY_INVALID for a key that is not protected at all (we never accept an unprotected desktop key).
  */
 export async function unlockPrivateKey(key: PrivateKey | string, passphrase: string): Promise<PrivateKey> {
+  const armored = typeof key === 'string' ? key : key.armor();
+  const { binary } = await runKeyJob({ t: 'key-unlock', armored, passphrase });
+  return readPrivateKey({ binaryKey: binary! });
+}
+
+/** unlockPrivateKey on the calling thread (what the throwaway key worker runs; see key-worker.ts). */
+export async function unlockPrivateKeyInThread(key: PrivateKey | string, passphrase: string): Promise<PrivateKey> {
   const parsed = typeof key === 'string' ? await parsePrivateKey(key) : key;
   if (parsed.isDecrypted()) throw new AppError('KEY_INVALID', 'The private key is not passphrase-protected');
   try {
@@ -38,8 +47,20 @@ export async function unlockPrivateKey(key: PrivateKey | string, passphrase: str
   }
 }
 
-/** Protects a decrypted key; refuses weak passphrases (see passphrase-strength). Returns armored text. */
+/**
+ * Protects a decrypted key, in a throwaway worker thread like unlockPrivateKey; refuses weak
+ * passphrases (see passphrase-strength). Returns armored text.
+ */
 export async function protectPrivateKey(unlocked: PrivateKey, passphrase: string, protection: Protection): Promise<string> {
+  if (!unlocked.isDecrypted()) throw new AppError('INVALID_ARGUMENT', 'protectPrivateKey needs an unlocked key');
+  assertAcceptablePassphrase(passphrase);
+  assertGpgCompatible(unlocked);
+  const { armored } = await runKeyJob({ t: 'key-protect', unlocked: unlocked.write(), passphrase, protection });
+  return armored!;
+}
+
+/** protectPrivateKey on the calling thread (what the throwaway key worker runs; see key-worker.ts). */
+export async function protectPrivateKeyInThread(unlocked: PrivateKey, passphrase: string, protection: Protection): Promise<string> {
   if (!unlocked.isDecrypted()) throw new AppError('INVALID_ARGUMENT', 'protectPrivateKey needs an unlocked key');
   assertAcceptablePassphrase(passphrase);
   assertGpgCompatible(unlocked);
