@@ -49,6 +49,7 @@ async function main(): Promise<void> {
 
     const rows: { label: string; dbMiB: number; ours: number; shell: number; ratio: number; peakMiB: number }[] = [];
     const peaks: Record<string, number> = {};
+    const stageTimes: { label: string; stages: Record<string, number> }[] = [];
     for (const [label, size] of [
       ['small', smallMiB],
       ['large', largeMiB],
@@ -56,9 +57,14 @@ async function main(): Promise<void> {
       const dbMiB = await fillBenchTable(size);
       for (let i = 0; i < runs; i++) {
         let t = performance.now();
-        const r = await onA(`${RUNNER} run manual`, 1_800_000);
+        // Each output line stamped on arrival, so the stages' own durations can be shown.
+        const r = await onA(
+          `set -o pipefail; ${RUNNER} run manual | while IFS= read -r l; do printf '%s %s\\n' "$EPOCHREALTIME" "$l"; done`,
+          1_800_000,
+        );
         const ours = performance.now() - t;
         if (r.code !== 0) throw new Error(`the job failed: ${r.out.slice(-2000)}`);
+        stageTimes.push({ label, stages: stageDurations(r.out) });
         const result = JSON.parse(await mustOnA('cat /var/lib/ohitori/backup/job-result.json')) as { peakRssKiB?: number };
         t = performance.now();
         await mustOnA(anchor, 1_800_000);
@@ -79,6 +85,13 @@ async function main(): Promise<void> {
         `| ${label} | ${r[0]!.dbMiB.toFixed(0)} | ${(median(r.map((x) => x.ours)) / 1000).toFixed(2)} | ${(median(r.map((x) => x.shell)) / 1000).toFixed(2)} | ${median(r.map((x) => x.ratio)).toFixed(3)} | ${peaks[label]!.toFixed(0)} |`,
       );
     }
+    const names = [...new Set(stageTimes.flatMap((x) => Object.keys(x.stages)))];
+    console.log(`\n| size | ${names.join(' | ')} |  (our job's stages, median seconds)`);
+    console.log(`|---|${names.map(() => '---').join('|')}|`);
+    for (const label of ['small', 'large']) {
+      const r = stageTimes.filter((x) => x.label === label);
+      console.log(`| ${label} | ${names.map((n) => median(r.map((x) => x.stages[n] ?? 0)).toFixed(2)).join(' | ')} |`);
+    }
     console.log(
       `anchor: pg_dump -Fc | zstd -3 | gpg -e --compress-algo none > file; curl --aws-sigv4 -T (single PUT) — on ${APP_STACK_DIR}'s db`,
     );
@@ -90,6 +103,18 @@ async function main(): Promise<void> {
     await onA('rm -rf /var/tmp/ohitori-bench-gnupg /var/tmp/anchor.pgp');
     await lab.cleanup();
   }
+}
+
+/** Seconds from each `@stage` line to the next one (the last stage ends at `@finished`). */
+function stageDurations(out: string): Record<string, number> {
+  const marks: { name: string; at: number }[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^(\d+\.\d+) @(stage (\S+)|finished)/.exec(line);
+    if (m) marks.push({ name: m[3] ?? 'end', at: Number(m[1]) });
+  }
+  const d: Record<string, number> = {};
+  for (let i = 0; i + 1 < marks.length; i++) d[marks[i]!.name] = marks[i + 1]!.at - marks[i]!.at;
+  return d;
 }
 
 main().then(

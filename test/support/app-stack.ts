@@ -52,7 +52,13 @@ export const statOnServer = (server: LabServerName, ...paths: string[]): Promise
 export async function appServicesFor(
   server: LabServerName,
   opts: { via?: { host: string; port: number } } = {},
-): Promise<{ services: Services; env: LabEnv; cleanup: () => Promise<void>; addProfile: (p?: Partial<ProfileFields>) => Promise<string> }> {
+): Promise<{
+  services: Services;
+  env: LabEnv;
+  dataDir: string;
+  cleanup: () => Promise<void>;
+  addProfile: (p?: Partial<ProfileFields>) => Promise<string>;
+}> {
   const env = loadLabEnv();
   const t = await makeTempDir();
   const services = await createServices({ dataDir: t.dir, mode: 'browser', version: 'test', broadcast: () => {} });
@@ -74,7 +80,7 @@ export async function appServicesFor(
         ...p,
       } as ProfileFields)
     ).id;
-  return { services, env, cleanup: t.cleanup, addProfile };
+  return { services, env, dataDir: t.dir, cleanup: t.cleanup, addProfile };
 }
 
 type ProfileFields = Parameters<Services['profiles']['save']>[0];

@@ -14,7 +14,8 @@ function plain(what: string, value: string, re: RegExp): string {
 /**
  * The runner: a bash script the timer (or cron, or the desktop's "Back up now") starts as root.
  * It does what needs the host's Docker CLI — lock, hooks, versions, `pg_dump` inside the db
- * container, the full read check, the Btrfs snapshot — and hands the rest to the bundled Node job in
+ * container (found with one `compose ps` per service, then plain `docker exec`), the full read
+ * check, the Btrfs snapshot — and hands the rest to the bundled Node job in
  * the pinned Node image. Every value pasted in is checked against a plain character set above;
  * nothing the user typed reaches it unchecked.
  *
@@ -60,9 +61,17 @@ now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 say() { printf '%s\\n' "$*"; }
 fail() { code=$1; shift; say "@error $code $*"; exit 1; }
 
+# A service's container id, asked once per run: every compose call pays a CLI start-up, docker exec does not.
+cid() { "\${COMPOSE[@]}" ps -q "$1" </dev/null 2>/dev/null | head -n1; }
+
 check_dump() { # FILE SHA256: the dump must still be what pg_dump wrote, and pg_restore must read all of it
-  [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$2" ] || { say "@error BACKUP_DUMP_FAILED the dump changed after pg_dump wrote it"; return 1; }
-  "\${COMPOSE[@]}" exec -T db pg_restore -f /dev/null <"$1" || { say "@error BACKUP_DUMP_FAILED pg_restore could not read the whole dump"; return 1; }
+  # Both reads at once (two cores, the same page-cache pages); both must pass.
+  local sum rc db=\${DB_CID:-$(cid db)}
+  exec 4< <(sha256sum <"$1" | cut -d' ' -f1)
+  docker exec -i "$db" pg_restore -f /dev/null <"$1"; rc=$?
+  read -r sum <&4; exec 4<&-
+  [ "$sum" = "$2" ] || { say "@error BACKUP_DUMP_FAILED the dump changed after pg_dump wrote it"; return 1; }
+  [ "$rc" -eq 0 ] || { say "@error BACKUP_DUMP_FAILED pg_restore could not read the whole dump"; return 1; }
 }
 
 drop_snapshot() {
@@ -131,15 +140,21 @@ for h in ${P.hooksPre}/*; do
 done
 
 stage=versions; say "@stage versions"
-PG_VERSION=$("\${COMPOSE[@]}" exec -T db postgres --version </dev/null 2>/dev/null | grep -oE '[0-9]+(\\.[0-9]+)*' | head -n1)
-REDIS_VERSION=$("\${COMPOSE[@]}" exec -T redis redis-server --version </dev/null 2>/dev/null | grep -oE 'v=[0-9.]+' | head -n1 | cut -c3-)
-MISSKEY_VERSION=$("\${COMPOSE[@]}" exec -T web cat /misskey/package.json </dev/null 2>/dev/null | grep -m1 -oE '"version": *"[0-9A-Za-z.+-]+"' | grep -oE '[0-9][0-9A-Za-z.+-]*')
+# Asked at once, each answering on its own fd: the containers, then the versions inside them.
+exec 5< <(cid db) 6< <(cid redis) 7< <(cid web)
+read -r DB_CID <&5; read -r REDIS_CID <&6; read -r WEB_CID <&7; exec 5<&- 6<&- 7<&-
+[ -n "$DB_CID" ] || fail BACKUP_DUMP_FAILED "the db container is not running (compose ps found no db)"
+probe() { [ -n "$1" ] && docker exec "$@" </dev/null 2>/dev/null; }
+exec 5< <(probe "$DB_CID" postgres --version | grep -oE '[0-9]+(\\.[0-9]+)*' | head -n1)
+exec 6< <(probe "$REDIS_CID" redis-server --version | grep -oE 'v=[0-9.]+' | head -n1 | cut -c3-)
+exec 7< <(probe "$WEB_CID" cat /misskey/package.json | grep -m1 -oE '"version": *"[0-9A-Za-z.+-]+"' | grep -oE '[0-9][0-9A-Za-z.+-]*')
+read -r PG_VERSION <&5; read -r REDIS_VERSION <&6; read -r MISSKEY_VERSION <&7; exec 5<&- 6<&- 7<&-
 say "versions: misskey \${MISSKEY_VERSION:-?} postgres \${PG_VERSION:-?} redis \${REDIS_VERSION:-?}"
 [ -n "$PG_VERSION" ] || fail BACKUP_DUMP_FAILED "the db container is not running (postgres --version failed)"
 
 stage=dump; say "@stage dump"
 exec 3>"$STAGING/db.dump" && rm -f "$STAGING/db.dump" || fail DISK_FULL "cannot create the staging file"
-DUMP_SHA=$("\${COMPOSE[@]}" exec -T db pg_dump -U "$DB_USER" -Fc -Z0 "$DB_NAME" </dev/null | tee /dev/fd/3 | sha256sum | cut -d' ' -f1) \\
+DUMP_SHA=$(docker exec "$DB_CID" pg_dump -U "$DB_USER" -Fc -Z0 "$DB_NAME" </dev/null | tee /dev/fd/3 | sha256sum | cut -d' ' -f1) \\
   || fail BACKUP_DUMP_FAILED "pg_dump failed"
 DUMP_SIZE=$(stat -L -c %s /proc/$$/fd/3)
 [ "$DUMP_SIZE" -gt 0 ] || fail BACKUP_DUMP_FAILED "pg_dump wrote nothing"

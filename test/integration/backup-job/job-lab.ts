@@ -30,8 +30,12 @@ export const compose = (args: string) => `cd ${APP_STACK_DIR} && docker compose 
 export const psql = (sql: string, db = 'misskey') =>
   compose(`exec -T db psql -U misskey -d ${db} -v ON_ERROR_STOP=1 -At -c ${JSON.stringify(sql)}`);
 
+export const JOB_LAB_VAULT = 'vault passphrase for the job tests 1';
+
 export interface JobLab {
   services: Services;
+  /** The app data directory behind `services` (a second process may open it). */
+  dataDir: string;
   env: LabEnv;
   profileId: string;
   bucket: string;
@@ -51,9 +55,9 @@ export interface JobLab {
 export async function setUpJobLab(opts: { keep?: number; bucket: string }): Promise<JobLab> {
   await removeAppStack('a');
   await onA('rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup /home/ohadmin/.ohitori-restore');
-  const { services, env, cleanup, addProfile } = await appServicesFor('a');
+  const { services, env, cleanup, addProfile, dataDir } = await appServicesFor('a');
   const profileId = await addProfile();
-  await services.vault.setPassphrase('vault passphrase for the job tests 1');
+  await services.vault.setPassphrase(JOB_LAB_VAULT);
   await services.keys.generate({ name: 'Desktop', passphrase: DESKTOP_PASSPHRASE });
   const s3 = new S3Client({
     endpoint: env.s3.endpoint,
@@ -82,6 +86,7 @@ export async function setUpJobLab(opts: { keep?: number; bucket: string }): Prom
   };
   return {
     services,
+    dataDir,
     env,
     profileId,
     bucket,
