@@ -59,7 +59,9 @@ describe('backup job failures on lab server A', () => {
     expect((await run()).code).toBe(0);
     const normal = Date.now() - t0;
     let killedBeforeManifest = 0;
-    for (let i = 0; i < 8; i++) {
+    // 8 per CI run; OHITORI_KILL_RUNS=50 for a longer soak (the issue's "many runs").
+    const kills = Number(process.env['OHITORI_KILL_RUNS'] ?? 8);
+    for (let i = 0; i < kills; i++) {
       const before = await lab.manifests();
       const started = onA(`setsid bash -c 'echo $$ >/run/ohitori-test-pgid; exec ${RUNNER} run manual'`, 300_000);
       await sleep(200 + Math.random() * normal * 0.8);
@@ -76,7 +78,7 @@ describe('backup job failures on lab server A', () => {
         expect((await lab.keys()).filter((k) => k.startsWith(folder) && k.endsWith('.pgp')).length).toBeGreaterThan(1);
       }
     }
-    expect(killedBeforeManifest).toBeGreaterThanOrEqual(4);
+    expect(killedBeforeManifest).toBeGreaterThanOrEqual(Math.ceil(kills / 2));
     const next = await run();
     expect(next.code, next.out).toBe(0);
     expect(await lab.uploads()).toBe(0);
@@ -86,7 +88,7 @@ describe('backup job failures on lab server A', () => {
     const folders = new Set(keys.filter((k) => /\/\d{8}T\d{6}Z-\d{8}\//.test(k)).map((k) => k.slice(0, k.lastIndexOf('/'))));
     expect(folders.size).toBeGreaterThan(0);
     for (const f of folders) expect(keys).toContain(`${f}/manifest.json.pgp`);
-  }, 600_000);
+  }, 3_600_000);
 
   it('"Back up now" cancelled from the desktop stops the run on the server: recorded as cancelled, no manifest, no plaintext', async () => {
     const before = await lab.manifests();
