@@ -141,31 +141,34 @@ export type RestoreDrill = (dump: Readable, signal: AbortSignal) => Promise<Reco
  * Exact `count(*)` of every ordinary table (partitions included, partitioned parents left out: their
  * rows are their partitions'), as one JSON object on one line, keyed like the manifest's `tables`.
  */
-export const COUNT_ROWS_SQL = `SELECT coalesce(json_object_agg(n.nspname || '.' || c.relname,
-  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint), '{}')
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`;
+export const COUNT_ROWS_SQL = [
+  "SELECT coalesce(json_object_agg(n.nspname || '.' || c.relname,",
+  "(xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint), '{}')",
+  'FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace',
+  "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+].join(' ');
 
 /**
  * What runs inside the throwaway container, as the image's `postgres` user: a temporary cluster in
  * the container's own /tmp (no volume, gone with `--rm`; fsync off: nothing here must survive a
  * crash), listening on a Unix socket only, a fresh database, the dump from stdin restored into it
  * with `--no-owner --no-privileges --exit-on-error`, then one line of row counts. The server log
- * goes to stderr when something fails.
+ * goes to stderr when something fails. Exit 3: the container could not do its part; 4: the dump
+ * does not restore. One line (the SSH layer refuses arguments with line breaks).
  */
-export const RESTORE_DRILL_SCRIPT = `set -eu
-export PGDATA=/tmp/ohitori-drill/data PGHOST=/tmp/ohitori-drill PGUSER=postgres
-mkdir -p "$PGHOST"
-fail() { echo "ohitori-drill: $1" >&2; cat "$PGHOST/server.log" >&2 2>/dev/null || true; exit "$2"; }
-initdb -D "$PGDATA" -U postgres -A trust -E UTF8 --no-locale >/dev/null 2>"$PGHOST/initdb.log" || { cat "$PGHOST/initdb.log" >&2; fail "initdb failed" 3; }
-pg_ctl -D "$PGDATA" -l "$PGHOST/server.log" -w -s \\
-  -o "-c listen_addresses= -c unix_socket_directories=$PGHOST -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_parallel_maintenance_workers=0" \\
-  start >/dev/null || fail "the temporary server did not start" 3
-createdb drill || fail "createdb failed" 3
-pg_restore --no-owner --no-privileges --exit-on-error -d drill || fail "pg_restore into a fresh database failed" 4
-psql -X -q -At -v ON_ERROR_STOP=1 -d drill -c "$OHITORI_COUNT_SQL" || fail "counting rows failed" 3
-pg_ctl -D "$PGDATA" -m immediate -s stop >/dev/null 2>&1 || true
-`;
+export const RESTORE_DRILL_SCRIPT = [
+  'set -eu',
+  'export PGDATA=/tmp/ohitori-drill/data PGHOST=/tmp/ohitori-drill PGUSER=postgres',
+  'mkdir -p "$PGHOST"',
+  'fail() { echo "ohitori-drill: $1" >&2; cat "$PGHOST/server.log" >&2 2>/dev/null || true; exit "$2"; }',
+  'initdb -D "$PGDATA" -U postgres -A trust -E UTF8 --no-locale >"$PGHOST/initdb.log" 2>&1 || { cat "$PGHOST/initdb.log" >&2; fail "initdb failed" 3; }',
+  'pg_ctl -D "$PGDATA" -l "$PGHOST/server.log" -w -s -o "-c listen_addresses= -c unix_socket_directories=$PGHOST -c fsync=off' +
+    ' -c full_page_writes=off -c synchronous_commit=off -c max_parallel_maintenance_workers=0" start >/dev/null || fail "the temporary server did not start" 3',
+  'createdb drill || fail "createdb failed" 3',
+  'pg_restore --no-owner --no-privileges --exit-on-error -d drill || fail "pg_restore into a fresh database failed" 4',
+  'psql -X -q -At -v ON_ERROR_STOP=1 -d drill -c "$OHITORI_COUNT_SQL" || fail "counting rows failed" 3',
+  'pg_ctl -D "$PGDATA" -m immediate -s stop >/dev/null 2>&1 || true',
+].join('; ');
 
 /**
  * The restore drill on the server (docs/operations.md#restore-drill): a throwaway
