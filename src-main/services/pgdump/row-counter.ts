@@ -46,7 +46,7 @@ const BLK_BLOBS = 3;
 /** A TOC larger than this is not followed (a Misskey database's is well under 1 MiB). */
 const MAX_TOC_BYTES = 64 << 20;
 const NL = 0x0a;
-/** Enough trailing bytes of a block to hold `\n\\.\n` and the empty lines after it. */
+/** Segments shorter than this are copied together, so the end marker is found even when split. */
 const TAIL = 16;
 
 function version(major: number, minor: number, rev: number): number {
@@ -185,10 +185,14 @@ export class DumpRowCounter {
   /** dumpId of the block being read (its rows are counted when it is a table's). */
   private current = 0;
   private counting = false;
-  /** Newlines of the current table's block so far, and its last TAIL bytes (to find the end marker). */
+  /** Newlines of the current table's block so far. */
   private blockRows = 0;
-  private readonly tail = Buffer.alloc(TAIL);
-  private tailLen = 0;
+  /**
+   * The block's last data bytes (a view of the last segment, or a small copy when segments are
+   * short) and the byte before them (-1 at the block's start), to find the end marker.
+   */
+  private last: Buffer | undefined;
+  private beforeLast = -1;
   private remaining = 0;
   private total = 0;
 
@@ -263,14 +267,20 @@ export class DumpRowCounter {
 
   private pushBlocks(b: Buffer, start: number): void {
     let pos = start;
+    let nextNl = -2;
     const intLen = 1 + this.intSize;
     while (pos < b.length) {
       if (this.phase === 'data') {
         const end = Math.min(b.length, pos + this.remaining);
         if (this.counting) {
-          const seg = pos === 0 && end === b.length ? b : b.subarray(pos, end);
-          for (let i = seg.indexOf(NL); i !== -1; i = seg.indexOf(NL, i + 1)) this.blockRows++;
-          this.keepTail(seg);
+          // The next newline at or after pos, found once: a newline past `end` is kept for the
+          // next segment of this buffer (rows are short chunks: one search per row, not two).
+          if (nextNl !== -1 && nextNl < pos) nextNl = b.indexOf(NL, pos);
+          while (nextNl !== -1 && nextNl < end) {
+            this.blockRows++;
+            nextNl = b.indexOf(NL, nextNl + 1);
+          }
+          this.keepLast(b, pos, end);
         }
         this.remaining -= end - pos;
         pos = end;
@@ -296,7 +306,8 @@ export class DumpRowCounter {
         if (this.counting) {
           if (this.rows.has(v)) throw new Unreadable(`two data blocks for ${this.tableKeys.get(v)}`);
           this.blockRows = 0;
-          this.tailLen = 0;
+          this.last = undefined;
+          this.beforeLast = -1;
         }
         this.phase = this.blockType === BLK_BLOBS ? 'blob-oid' : 'chunk-len';
       } else if (this.phase === 'blob-oid') {
@@ -309,39 +320,44 @@ export class DumpRowCounter {
           this.phase = 'data';
         } else if (this.blockType === BLK_BLOBS) this.phase = 'blob-oid';
         else {
-          if (this.counting) this.rows.set(this.current, this.blockRows - this.afterMarker());
+          if (this.counting) {
+            this.rows.set(this.current, this.blockRows - this.afterMarker());
+            this.last = undefined;
+          }
           this.phase = 'block-type';
         }
       }
     }
   }
 
-  private keepTail(seg: Buffer): void {
-    if (seg.length >= TAIL) {
-      seg.copy(this.tail, 0, seg.length - TAIL);
-      this.tailLen = TAIL;
-    } else {
-      const keep = Math.min(this.tailLen, TAIL - seg.length);
-      this.tail.copy(this.tail, 0, this.tailLen - keep, this.tailLen);
-      seg.copy(this.tail, keep);
-      this.tailLen = keep + seg.length;
+  /** Keeps the block's last bytes: a view of a long segment, else at most TAIL + its bytes copied. */
+  private keepLast(b: Buffer, start: number, end: number): void {
+    const prev = this.last;
+    if (end - start >= TAIL || !prev) {
+      if (prev) this.beforeLast = prev[prev.length - 1]!;
+      this.last = b.subarray(start, end);
+      return;
     }
+    const keep = Math.min(prev.length, TAIL);
+    if (keep < prev.length) this.beforeLast = prev[prev.length - keep - 1]!;
+    this.last = Buffer.concat([prev.subarray(prev.length - keep), b.subarray(start, end)]);
   }
 
-  /** Newlines at the block's end that are not rows: the `\.` line and the empty lines after it (0 without a marker). */
+  /** Newlines at the block's end that are not rows: the `\\.` line and the empty lines after it (0 without a marker). */
   private afterMarker(): number {
-    let end = this.tailLen;
+    const t = this.last;
+    if (!t) return 0;
+    let end = t.length;
     let empty = 0;
-    while (end > 0 && this.tail[end - 1] === NL && this.tail[end - 2] === NL) {
+    while (end > 1 && t[end - 1] === NL && t[end - 2] === NL) {
       end--;
       empty++;
     }
-    // Now the tail ends in "\\.\n" at the start of a line, or there is no marker.
-    // (a tail shorter than TAIL is the whole block: the marker then starts the block).
-    const atLineStart = end === 3 ? this.tailLen < TAIL : end > 3 && this.tail[end - 4] === NL;
-    if (end >= 3 && this.tail[end - 3] === 0x5c && this.tail[end - 2] === 0x2e && this.tail[end - 1] === NL && atLineStart)
-      return empty + 1;
-    return 0;
+    // Now t ends in "\\.\n" at the start of a line, or there is no marker.
+    const m = end - 3;
+    if (m < 0 || t[m] !== 0x5c || t[m + 1] !== 0x2e || t[m + 2] !== NL) return 0;
+    const before = m > 0 ? t[m - 1] : this.beforeLast;
+    return before === NL || before === -1 ? empty + 1 : 0;
   }
 }
 
