@@ -197,7 +197,7 @@ export class BackupVerifier {
           drillRecord = verdict.record;
           ctx.log(
             verdict.record.compared
-              ? `restore drill: ${verdict.record.tables} tables, ${verdict.record.rows} rows; ${verdict.record.mismatches.length} differ from the manifest`
+              ? `restore drill: ${verdict.record.tables} tables, ${verdict.record.rows} rows; ${Number(verdict.error?.details?.count ?? 0)} differ from the manifest`
               : `restore drill: ${verdict.record.tables} tables, ${verdict.record.rows} rows restored; the manifest names no row counts to compare`,
           );
           if (verdict.error) throw verdict.error;
