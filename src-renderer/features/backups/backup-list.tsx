@@ -151,18 +151,20 @@ function DrillToggle({ profileId }: { readonly profileId: string }) {
         />
         <span>{t('backupList.drill.label')}</span>
       </label>
-      <label className="inline">
-        <input
-          type="checkbox"
-          name="backups-restore-drill"
-          checked={drill?.restoreDrill ?? false}
-          disabled={!drill?.enabled}
-          onChange={(e) => void save(true, e.target.checked)}
-        />
-        <span>{t('backupList.drill.restore')}</span>
-      </label>
       {drill?.lastRunAt && <span className="muted"> {t('backupList.drill.last', { time: formatTime(drill.lastRunAt) })}</span>}
       {drill?.nextDueAt && <span className="muted"> {t('backupList.drill.next', { time: formatTime(drill.nextDueAt) })}</span>}
+      <div>
+        <label className="inline">
+          <input
+            type="checkbox"
+            name="backups-restore-drill"
+            checked={drill?.restoreDrill ?? false}
+            disabled={!drill?.enabled}
+            onChange={(e) => void save(true, e.target.checked)}
+          />
+          <span>{t('backupList.drill.restore')}</span>
+        </label>
+      </div>
       {error && <ErrorNotice error={error} />}
     </div>
   );
