@@ -152,8 +152,8 @@ export const COUNT_ROWS_SQL = [
  * What runs inside the throwaway container, as the image's `postgres` user: a temporary cluster in
  * the container's own /tmp (no volume, gone with `--rm`; fsync off: nothing here must survive a
  * crash), listening on a Unix socket only, a fresh database, the dump from stdin restored into it
- * with `--no-owner --no-privileges --exit-on-error`, then one line of row counts. The server log
- * goes to stderr when something fails. Exit 3: the container could not do its part; 4: the dump
+ * with `--no-owner --no-privileges --exit-on-error`, then one line of row counts. When the
+ * cluster itself fails, its server log goes to stderr. Exit 3: the container could not do its part; 4: the dump
  * does not restore. One line (the SSH layer refuses arguments with line breaks).
  */
 export const RESTORE_DRILL_SCRIPT = [
@@ -165,7 +165,8 @@ export const RESTORE_DRILL_SCRIPT = [
   'pg_ctl -D "$PGDATA" -l "$PGHOST/server.log" -w -s -o "-c listen_addresses= -c unix_socket_directories=$PGHOST -c fsync=off' +
     ' -c full_page_writes=off -c synchronous_commit=off -c max_parallel_maintenance_workers=0" start >/dev/null || fail "the temporary server did not start" 3',
   'createdb drill || fail "createdb failed" 3',
-  'pg_restore --no-owner --no-privileges --exit-on-error -d drill || fail "pg_restore into a fresh database failed" 4',
+  // pg_restore's own message says why; the server log would only bury it.
+  'pg_restore --no-owner --no-privileges --exit-on-error -d drill || { echo "ohitori-drill: pg_restore into a fresh database failed" >&2; exit 4; }',
   'psql -X -q -At -v ON_ERROR_STOP=1 -d drill -c "$OHITORI_COUNT_SQL" || fail "counting rows failed" 3',
   'pg_ctl -D "$PGDATA" -m immediate -s stop >/dev/null 2>&1 || true',
 ].join('; ');

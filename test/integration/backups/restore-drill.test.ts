@@ -160,7 +160,7 @@ describe('row counts in the manifest and the restore drill (real nightly job, la
       lab.services.backups.verifier.verify(lab.profileId, cut.backupId, ctx, { restoreDrill: true }),
     );
     expect(job.error?.code, JSON.stringify(job.error)).toBe('BACKUP_RESTORE_DRILL_FAILED');
-    expect(String(job.error?.details?.stderr)).toMatch(/pg_restore/);
+    expect(String(job.error?.details?.stderr)).toMatch(/pg_restore: error: .*\n.*pg_restore into a fresh database failed$/s);
     expect((await lab.services.backups.catalog.summary(lab.profileId)).latest?.verified).toMatchObject({
       ok: false,
       code: 'BACKUP_RESTORE_DRILL_FAILED',
