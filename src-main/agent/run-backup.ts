@@ -7,6 +7,7 @@ import { readKeys, readPrivateKey, readMessage, verify, type PublicKey } from 'o
 import { AppError } from '../shared/errors';
 import { CHUNK_SIZE, MANIFEST_NAME, type ArchiveEntry, type PartRunner, writeBackup } from '../services/backup-format';
 import { BACKUP_ID_PATTERN, backupIdFor } from '../services/backup-format/format';
+import { DumpRowCounter, type RowCountResult } from '../services/pgdump/row-counter';
 import { createStorageClient } from '../services/storage/storage-service';
 import type { JobConfig, JobResult } from '../services/backup-job/job-layout';
 import { foldersFromKeys, planRetention, type ListedFolder } from './retention';
@@ -97,11 +98,29 @@ export async function runBackup(input: RunBackupInput, result: { -readonly [K in
       lastPrint = t;
       print(`@bytes ${done} ${total}`);
     };
+    // Row counts for the manifest, taken from the dump on its way into the archive (no second read).
+    const counter = new DumpRowCounter();
+    let counted: RowCountResult | undefined;
     const dumpEntry: ArchiveEntry = {
       name: `db/${config.stack.dbName}.dump`,
       size: input.dump.size,
       mode: 0o600,
-      open: () => input.dump.stream.pipe(checkedStream(input.dump.size, input.dump.sha256)),
+      open: () =>
+        input.dump.stream.pipe(
+          checkedStream(input.dump.size, input.dump.sha256, {
+            chunk: (c) => counter.push(c),
+            end: () => (counted = counter.finish()),
+          }),
+        ),
+    };
+    const tables = (): Record<string, number> | undefined => {
+      if (!counted) print('warning: no row counts in the manifest: the dump was not read to its end');
+      else if (!counted.ok) print(`warning: no row counts in the manifest: ${counted.reason}`);
+      else {
+        result.tables = Object.keys(counted.tables).length;
+        return { ...counted.tables };
+      }
+      return undefined;
     };
     print('@stage upload');
     // The writer takes its start time from the first `now()`; the folder name must be known before
@@ -119,6 +138,7 @@ export async function runBackup(input: RunBackupInput, result: { -readonly [K in
       signingKey,
       runner: input.runner,
       signal,
+      tables,
       ...(config.partSize ? { partSize: config.partSize } : {}),
       now: () => (first ? ((first = false), startedAt) : clock()),
       onProgress: (p) => {
@@ -161,8 +181,11 @@ function sumSizes(entries: readonly ArchiveEntry[]): number {
   return entries.reduce((n, e) => n + (e.type === 'directory' ? 0 : e.size), 0);
 }
 
-/** Passes exactly `size` bytes and fails at the end unless their SHA-256 is `sha256` (the dump changed after its check). */
-function checkedStream(size: number, sha256: string): Transform {
+/**
+ * Passes exactly `size` bytes and fails at the end unless their SHA-256 is `sha256` (the dump
+ * changed after its check). `watch` sees every chunk, and the end of a dump that checked out.
+ */
+function checkedStream(size: number, sha256: string, watch: { chunk: (c: Buffer) => void; end: () => void }): Transform {
   const hash = createHash('sha256');
   let n = 0;
   return new Transform({
@@ -171,11 +194,13 @@ function checkedStream(size: number, sha256: string): Transform {
       n += chunk.length;
       if (n > size) return cb(new AppError('BACKUP_DUMP_FAILED', 'The database dump is longer than when it was checked'));
       hash.update(chunk);
+      watch.chunk(chunk);
       cb(null, chunk);
     },
     flush(cb) {
       if (n !== size) return cb(new AppError('BACKUP_DUMP_FAILED', `The database dump ended after ${n} of ${size} bytes`));
       if (hash.digest('hex') !== sha256) return cb(new AppError('BACKUP_DUMP_FAILED', 'The database dump changed after it was checked'));
+      watch.end();
       cb();
     },
   });

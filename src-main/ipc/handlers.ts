@@ -181,5 +181,5 @@ export const handlers: Handlers = {
   'backups:verify-status': async (a, s) => (await s.backups.catalog.store.read(a.profileId)).verified,
   'backups:summary': async (a, s) => s.backups.catalog.summary(a.profileId),
   'backups:drill-get': async (a, s) => s.backups.drill.get(a.profileId),
-  'backups:drill-set': async (a, s) => s.backups.drill.set(a.profileId, a.enabled),
+  'backups:drill-set': async (a, s) => s.backups.drill.set(a.profileId, a.enabled, a.restoreDrill),
 };

@@ -30,6 +30,28 @@ export interface VerifyRecord {
   readonly code?: string;
   /** How the database dump was read: pg_restore here, on the server, or no dump in the backup. */
   readonly dumpCheck?: 'local' | 'server' | 'none';
+  /** The restore drill, when it ran: the dump restored into a throwaway database on the server. */
+  readonly restoreDrill?: RestoreDrillRecord;
+}
+
+/** A table whose restored row count differs from the manifest's. */
+export interface RowCountMismatchRecord {
+  readonly table: string;
+  /** Rows the signed manifest names (counted from the dump when the backup was made). */
+  readonly expected: number;
+  /** Rows in the restored database; null when the table is missing. */
+  readonly actual: number | null;
+}
+
+/** What the restore drill found (part of a verify result). */
+export interface RestoreDrillRecord {
+  /** Tables in the restored database, and their rows in all. */
+  readonly tables: number;
+  readonly rows: number;
+  /** False when the manifest names no row counts (a backup made before they were recorded): restored, not compared. */
+  readonly compared: boolean;
+  /** Tables whose rows differ (at most 50); empty when every table matched. */
+  readonly mismatches: readonly RowCountMismatchRecord[];
 }
 
 export interface BackupEntry {
@@ -81,6 +103,11 @@ export interface BackupSummary {
 /** Weekly drill settings of one server profile. */
 export interface DrillSettings {
   readonly enabled: boolean;
+  /**
+   * The drill also restores the backup's database into a throwaway container on the server and
+   * compares every table's row count with the manifest's.
+   */
+  readonly restoreDrill: boolean;
   readonly lastRunAt?: string;
   readonly nextDueAt?: string;
 }

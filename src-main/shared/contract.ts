@@ -259,7 +259,7 @@ export const schemas = {
   'backups:verify-status': z.object(profileRef).strict(),
   'backups:summary': z.object(profileRef).strict(),
   'backups:drill-get': z.object(profileRef).strict(),
-  'backups:drill-set': z.object({ ...profileRef, enabled: z.boolean() }).strict(),
+  'backups:drill-set': z.object({ ...profileRef, enabled: z.boolean(), restoreDrill: z.boolean().optional() }).strict(),
 } satisfies Record<Channel, z.ZodType>;
 
 export interface Results {

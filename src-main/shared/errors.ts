@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   // backups on the desktop (list, verify)
   'BACKUP_KEY_NOT_PINNED',
   'BACKUP_DUMP_UNREADABLE',
+  'BACKUP_RESTORE_DRILL_FAILED',
+  'BACKUP_ROW_COUNT_MISMATCH',
   // network / ssh
   'HOST_UNREACHABLE',
   'HOST_KEY_CHANGED',

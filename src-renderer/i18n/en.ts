@@ -224,8 +224,18 @@ export const en = {
     verifyOk: 'The backup {{id}} is genuine and whole.',
     drill: {
       label: 'Verify the newest backup every week while the app runs (restore drill)',
+      restore:
+        'Also restore it into a throwaway database on the server and compare every table’s row count with the manifest (needs Docker there; takes as long as a restore)',
       next: 'Next drill: {{time}}',
       last: 'Last drill: {{time}}',
+    },
+    restoreDrill: {
+      ok: 'Restored into a throwaway database on the server: {{tables}} tables, {{rows}} rows, every row count as the manifest names.',
+      notCompared:
+        'Restored into a throwaway database on the server: {{tables}} tables, {{rows}} rows. This backup’s manifest has no row counts (made before they were recorded), so nothing was compared.',
+      mismatch: '{{table}}: {{expected}} rows in the manifest, {{actual}} restored',
+      missing: '{{table}}: {{expected}} rows in the manifest, the table is missing after the restore',
+      more: '… and {{count}} more',
     },
     unlockPrompt: 'Passphrase of this computer’s backup key (to decrypt and check the backup; it stays in this computer’s memory only):',
     unlockAgain: 'That passphrase is not right. Try again:',
@@ -752,6 +762,10 @@ export const en = {
       'This computer has not pinned the server’s backup signing key yet, so no backup can be proven genuine. Installing the nightly backup on the server pins it.',
     BACKUP_DUMP_UNREADABLE:
       'The database dump in this backup does not read back whole (pg_restore failed). Do not rely on it for a restore.',
+    BACKUP_RESTORE_DRILL_FAILED:
+      'The restore drill could not restore this backup’s database dump into a fresh database on the server (pg_restore stopped at an error). Do not rely on it for a restore.',
+    BACKUP_ROW_COUNT_MISMATCH:
+      'The restore drill restored this backup’s database, but some tables do not hold the number of rows the signed manifest names. Do not rely on it for a restore.',
     HOST_UNREACHABLE: 'The server cannot be reached. Check the address, the port and your network.',
     HOST_KEY_CHANGED: 'The server’s host key changed. The connection was stopped before signing in.',
     HOST_KEY_REJECTED: 'The server’s host key was not trusted.',

@@ -74,6 +74,8 @@ export interface MakeBackup {
   /** More archive members (e.g. a large file, so a verify takes long enough to cancel). */
   readonly extra?: readonly ArchiveEntry[];
   readonly partSize?: number;
+  /** Row counts for the manifest's `tables`. */
+  readonly tables?: Readonly<Record<string, number>>;
 }
 
 /** Writes one backup with the real format library into the bucket; returns its manifest. */
@@ -95,6 +97,7 @@ export async function makeBackup(o: MakeBackup): Promise<BackupManifest> {
     runner: new InlinePartRunner(1),
     // Small parts, so every backup has several (part boundaries are where readers go wrong).
     partSize: o.partSize ?? 4 * 1024,
+    ...(o.tables ? { tables: () => o.tables } : {}),
     now: () => o.at,
   });
   return manifest;

@@ -32,6 +32,11 @@ export interface WriteBackupOptions extends RunOptions {
   readonly sink: BackupSink;
   readonly runner: PartRunner;
   readonly partSize?: number;
+  /**
+   * Rows per table of the database dump (manifest `tables`), asked for once every part is written,
+   * so a job can count them while the dump streams through the archive.
+   */
+  readonly tables?: () => Readonly<Record<string, number>> | undefined;
   /** For tests; defaults to now. */
   readonly now?: () => Date;
 }
@@ -94,6 +99,7 @@ export async function writeBackup(opts: WriteBackupOptions): Promise<{ manifest:
   } finally {
     payload.destroy();
   }
+  const tables = opts.tables?.();
   const manifest: BackupManifest = {
     format: FORMAT_NAME,
     formatVersion: FORMAT_VERSION,
@@ -111,6 +117,7 @@ export async function writeBackup(opts: WriteBackupOptions): Promise<{ manifest:
     encryption: 'openpgp-seipdv1',
     partSize: opts.partSize ?? DEFAULT_PART_SIZE,
     parts,
+    ...(tables ? { tables: { ...tables } } : {}),
   };
   const manifestBytes = await signManifest(manifest, opts.signingKey);
   await opts.sink.writeManifest(MANIFEST_NAME, manifestBytes);

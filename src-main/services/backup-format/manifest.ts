@@ -38,6 +38,11 @@ export const manifestSchema = z.strictObject({
   encryption: z.literal('openpgp-seipdv1'),
   partSize: z.number().int().positive().max(MAX_PART_SIZE),
   parts: z.array(partSchema).min(1),
+  /**
+   * Rows per table (`schema.table` → rows) of the database dump, counted by the job from the dump
+   * itself while it was archived. Optional: older backups, and dumps the job could not follow, have none.
+   */
+  tables: z.record(z.string().min(1).max(300), z.number().int().nonnegative()).optional(),
 });
 
 export type BackupManifest = z.infer<typeof manifestSchema>;

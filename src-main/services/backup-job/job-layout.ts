@@ -75,6 +75,8 @@ export const jobResultSchema = z.object({
   /** Bytes uploaded (ciphertext parts + manifest). */
   uploadedBytes: z.number().optional(),
   dumpBytes: z.number().optional(),
+  /** Tables whose rows went into the manifest's `tables` (absent when the dump could not be counted). */
+  tables: z.number().int().optional(),
   files: z.number().int().optional(),
   retention: z
     .object({

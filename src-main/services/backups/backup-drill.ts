@@ -19,7 +19,9 @@ export const DRILL_CHECK_MS = 60 * 60 * 1000;
 /**
  * The weekly restore drill (reliability G30): while the app runs, the newest genuine backup of
  * each server whose drill is on is verified end to end once a week, as an ordinary verify job (it
- * asks for the key's passphrase when the key is locked). The schedule lives in the catalog state.
+ * asks for the key's passphrase when the key is locked). With `restoreDrill` on, that verify also
+ * restores the database into a throwaway container on the server and compares row counts with the
+ * manifest's. The schedule lives in the catalog state.
  */
 export class BackupDrill {
   private readonly running = new Set<string>();
@@ -34,14 +36,16 @@ export class BackupDrill {
     const enabled = d?.enabled ?? false;
     return {
       enabled,
+      restoreDrill: d?.restoreDrill ?? false,
       ...(d?.lastRunAt ? { lastRunAt: d.lastRunAt } : {}),
       ...(enabled ? { nextDueAt: drillDueAt(d?.lastRunAt, this.now()).toISOString() } : {}),
     };
   }
 
-  async set(profileId: string, enabled: boolean): Promise<DrillSettings> {
+  /** Turns the drill on or off; `restoreDrill` (when given) turns its restore into a throwaway database on or off. */
+  async set(profileId: string, enabled: boolean, restoreDrill?: boolean): Promise<DrillSettings> {
     await this.deps.catalog.store.update(profileId, (s) => {
-      s.drill = { ...(s.drill ?? {}), enabled };
+      s.drill = { ...(s.drill ?? {}), enabled, ...(restoreDrill !== undefined ? { restoreDrill } : {}) };
     });
     return this.get(profileId);
   }
@@ -56,8 +60,9 @@ export class BackupDrill {
       if (!d?.enabled || drillDueAt(d.lastRunAt, now) > now) continue;
       // Recorded at start: a drill waiting for a passphrase or failing does not restart every hour.
       await this.deps.catalog.store.update(profileId, (s) => {
-        s.drill = { enabled: true, lastRunAt: now.toISOString() };
+        s.drill = { ...(s.drill ?? {}), enabled: true, lastRunAt: now.toISOString() };
       });
+      const restoreDrill = d.restoreDrill ?? false;
       this.running.add(profileId);
       const job = this.deps.jobs.start(
         'backup-drill',
@@ -67,8 +72,8 @@ export class BackupDrill {
             const listing = await this.deps.catalog.list(profileId, { signal: ctx.signal });
             const latest = listing.latestGenuine;
             if (!latest) throw new AppError('NOT_FOUND', 'There is no genuine backup to verify', { missing: 'genuine-backup' });
-            ctx.log(`drill: ${latest}`);
-            return { backupId: latest, ...(await this.deps.verifier.verify(profileId, latest, ctx)) };
+            ctx.log(`drill: ${latest}${restoreDrill ? ' (with a restore into a throwaway database on the server)' : ''}`);
+            return { backupId: latest, ...(await this.deps.verifier.verify(profileId, latest, ctx, { restoreDrill })) };
           } finally {
             this.running.delete(profileId);
           }

@@ -4,13 +4,22 @@ import { readBackup } from '../backup-format/backup-reader';
 import { InlinePartRunner } from '../backup-format/part-runner';
 import type { PartSource } from '../backup-format/parts-reader';
 import type { BackupManifest } from '../backup-format/manifest';
-import type { BackupState, VerifyRecord } from '../../shared/backups';
+import type { BackupState, RestoreDrillRecord, VerifyRecord } from '../../shared/backups';
 import { AppError, isAppError, type ErrorCode } from '../../shared/errors';
 import type { JobContext } from '../jobs/job-runner';
 import type { Keyring } from '../pgp/keyring';
 import type { SshSession } from '../ssh/ssh-session';
 import { openObject, type BackupCatalog } from './backup-catalog';
-import { findLocalPgRestore, localDumpChecker, postgresMajor, serverDumpChecker, type DumpChecker } from './dump-check';
+import {
+  compareRowCounts,
+  findLocalPgRestore,
+  localDumpChecker,
+  postgresMajor,
+  serverDumpChecker,
+  serverRestoreDrill,
+  type DumpChecker,
+  type RestoreDrill,
+} from './dump-check';
 
 export interface VerifyDeps {
   readonly catalog: BackupCatalog;
@@ -19,6 +28,8 @@ export interface VerifyDeps {
   readonly openSession: (profileId: string, ctx: JobContext) => Promise<SshSession>;
   /** Finds a local pg_restore of a major version; injectable so tests can force the server path. */
   readonly findPgRestore?: (major: number) => Promise<string | undefined>;
+  /** The restore drill for a major version over a session; injectable for tests. */
+  readonly restoreDrill?: (session: SshSession, major: number) => RestoreDrill;
   /** Where the private temp directories for decrypted parts go (default: the OS temp dir). */
   readonly tempBase?: string;
   readonly now?: () => Date;
@@ -49,8 +60,53 @@ const BACKUP_VERDICTS = new Set<string>([
   'BACKUP_REPLAYED',
   'BACKUP_INCOMPLETE',
   'BACKUP_DUMP_UNREADABLE',
+  'BACKUP_RESTORE_DRILL_FAILED',
+  'BACKUP_ROW_COUNT_MISMATCH',
   'KEY_NOT_RECIPIENT',
 ]);
+
+export interface VerifyOptions {
+  /**
+   * Also restore the database dump into a throwaway database on the server (instead of only
+   * reading it) and compare every table's rows with the manifest's counts.
+   */
+  readonly restoreDrill?: boolean;
+}
+
+/** How many mismatching tables a result keeps. */
+const MAX_MISMATCHES = 50;
+
+/**
+ * The restore drill's verdict from the manifest's counts and the restored ones: a record, and
+ * BACKUP_ROW_COUNT_MISMATCH (with the record) when a table differs. A manifest without counts
+ * (made before they were recorded) gives a record that says it was restored, not compared.
+ */
+export function judgeRestoreDrill(
+  expected: Readonly<Record<string, number>> | undefined,
+  actual: Readonly<Record<string, number>>,
+): { record: RestoreDrillRecord; error?: AppError } {
+  const values = Object.values(actual);
+  const base = { tables: values.length, rows: values.reduce((a, b) => a + b, 0) };
+  if (!expected) return { record: { ...base, compared: false, mismatches: [] } };
+  const all = compareRowCounts(expected, actual);
+  const record: RestoreDrillRecord = { ...base, compared: true, mismatches: all.slice(0, MAX_MISMATCHES) };
+  if (all.length === 0) return { record };
+  const shown = all
+    .slice(0, 5)
+    .map((m) => `${m.table}: ${m.expected} in the manifest, ${m.actual ?? 'missing'} restored`)
+    .join('; ');
+  return {
+    record,
+    error: new AppError(
+      'BACKUP_ROW_COUNT_MISMATCH',
+      `${all.length} table(s) restored with other row counts than the manifest names: ${shown}`,
+      {
+        mismatches: record.mismatches,
+        count: all.length,
+      },
+    ),
+  };
+}
 
 /** A database dump inside the archive (the job writes `db/<name>.dump`, pg_dump's custom format). */
 const isDump = (name: string): boolean => name.startsWith('db/') && name.endsWith('.dump');
@@ -67,9 +123,10 @@ const isDump = (name: string): boolean => name.startsWith('db/') && name.endsWit
 export class BackupVerifier {
   constructor(private readonly deps: VerifyDeps) {}
 
-  async verify(profileId: string, backupId: string, ctx: JobContext): Promise<VerifyRecord> {
+  async verify(profileId: string, backupId: string, ctx: JobContext, opts: VerifyOptions = {}): Promise<VerifyRecord> {
     const now = () => (this.deps.now?.() ?? new Date()).toISOString();
     let dumpCheck: VerifyRecord['dumpCheck'] = 'none';
+    let drillRecord: RestoreDrillRecord | undefined;
     try {
       const listing = await this.deps.catalog.list(profileId, {
         signal: ctx.signal,
@@ -95,6 +152,18 @@ export class BackupVerifier {
           (s) => (session = s),
           (w) => (dumpCheck = w),
         );
+        const restored: Record<string, number> = {};
+        let drill: RestoreDrill | undefined;
+        const restoreDrill = async (): Promise<RestoreDrill> => {
+          if (drill) return drill;
+          const major = postgresMajor(manifest.versions.postgres);
+          if (major === undefined)
+            throw new AppError('BACKUP_DAMAGED', 'The backup holds a database dump but does not say which PostgreSQL made it');
+          ctx.log(`restore drill: restoring the dump into a throwaway postgres:${major}-alpine container on the server`);
+          session ??= await this.deps.openSession(profileId, ctx);
+          dumpCheck = 'server';
+          return (drill = (this.deps.restoreDrill ?? serverRestoreDrill)(session, major));
+        };
         const source: PartSource = { openPart: (name, _i, signal) => openObject(t, `${t.serverFolder}${backupId}/${name}`, signal) };
         const runner = new InlinePartRunner(2);
         let sawDump = false;
@@ -106,9 +175,8 @@ export class BackupVerifier {
               if (e.type === 'file' && isDump(e.name)) {
                 sawDump = true;
                 ctx.log(`pg_restore: ${e.name}`);
-                await (
-                  await checker()
-                )(body, ctx.signal);
+                if (opts.restoreDrill) Object.assign(restored, await (await restoreDrill())(body, ctx.signal));
+                else await (await checker())(body, ctx.signal);
               } else for await (const _ of body) void _;
             },
             {
@@ -124,18 +192,33 @@ export class BackupVerifier {
           );
         });
         if (!sawDump) dumpCheck = 'none';
+        if (opts.restoreDrill && sawDump) {
+          const verdict = judgeRestoreDrill(manifest.tables, restored);
+          drillRecord = verdict.record;
+          ctx.log(
+            verdict.record.compared
+              ? `restore drill: ${verdict.record.tables} tables, ${verdict.record.rows} rows; ${Number(verdict.error?.details?.count ?? 0)} differ from the manifest`
+              : `restore drill: ${verdict.record.tables} tables, ${verdict.record.rows} rows restored; the manifest names no row counts to compare`,
+          );
+          if (verdict.error) throw verdict.error;
+        }
       } finally {
         t.client.destroy();
         (session as SshSession | undefined)?.close();
       }
-      const record: VerifyRecord = { at: now(), ok: true, dumpCheck };
+      const record: VerifyRecord = { at: now(), ok: true, dumpCheck, ...(drillRecord ? { restoreDrill: drillRecord } : {}) };
       await this.deps.catalog.recordVerify(profileId, backupId, record);
       ctx.progress({ step: 'backupList.steps.verified', fraction: 1 });
       return record;
     } catch (e) {
       if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
       if (isAppError(e) && BACKUP_VERDICTS.has(e.code))
-        await this.deps.catalog.recordVerify(profileId, backupId, { at: now(), ok: false, code: e.code });
+        await this.deps.catalog.recordVerify(profileId, backupId, {
+          at: now(),
+          ok: false,
+          code: e.code,
+          ...(drillRecord ? { restoreDrill: drillRecord } : {}),
+        });
       throw e;
     }
   }

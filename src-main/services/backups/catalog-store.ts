@@ -10,6 +10,14 @@ const verifySchema = z.object({
   ok: z.boolean(),
   code: z.string().optional(),
   dumpCheck: z.enum(['local', 'server', 'none']).optional(),
+  restoreDrill: z
+    .object({
+      tables: z.number(),
+      rows: z.number(),
+      compared: z.boolean(),
+      mismatches: z.array(z.object({ table: z.string(), expected: z.number(), actual: z.number().nullable() })),
+    })
+    .optional(),
 });
 
 const outcomeSchema = z.union([
@@ -42,7 +50,7 @@ const stateSchema = z.object({
   verified: z.record(z.string(), verifySchema),
   /** The last listing, for the dashboard (no network needed to show it). */
   last: z.object({ listedAt: z.string(), entries: z.array(entrySchema) }).optional(),
-  drill: z.object({ enabled: z.boolean(), lastRunAt: z.string().optional() }).optional(),
+  drill: z.object({ enabled: z.boolean(), restoreDrill: z.boolean().optional(), lastRunAt: z.string().optional() }).optional(),
 });
 
 export type CatalogState = z.infer<typeof stateSchema>;

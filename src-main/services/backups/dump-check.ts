@@ -133,3 +133,132 @@ export function serverDumpChecker(session: SshSession, major: number): DumpCheck
     if (code !== 0) throw unreadable('server', code, stderr);
   };
 }
+
+/** Restores a dump into a throwaway database and answers exact row counts per `schema.table`. */
+export type RestoreDrill = (dump: Readable, signal: AbortSignal) => Promise<Record<string, number>>;
+
+/**
+ * Exact `count(*)` of every ordinary table (partitions included, partitioned parents left out: their
+ * rows are their partitions'), as one JSON object on one line, keyed like the manifest's `tables`.
+ */
+export const COUNT_ROWS_SQL = [
+  "SELECT coalesce(json_object_agg(n.nspname || '.' || c.relname,",
+  "(xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint), '{}')",
+  'FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace',
+  "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+].join(' ');
+
+/**
+ * What runs inside the throwaway container, as the image's `postgres` user: a temporary cluster in
+ * the container's own /tmp (no volume, gone with `--rm`; fsync off: nothing here must survive a
+ * crash), listening on a Unix socket only, a fresh database, the dump from stdin restored into it
+ * with `--no-owner --no-privileges --exit-on-error`, then one line of row counts. When the
+ * cluster itself fails, its server log goes to stderr. Exit 3: the container could not do its part; 4: the dump
+ * does not restore. One line (the SSH layer refuses arguments with line breaks).
+ */
+export const RESTORE_DRILL_SCRIPT = [
+  'set -eu',
+  'export PGDATA=/tmp/ohitori-drill/data PGHOST=/tmp/ohitori-drill PGUSER=postgres',
+  'mkdir -p "$PGHOST"',
+  'fail() { echo "ohitori-drill: $1" >&2; cat "$PGHOST/server.log" >&2 2>/dev/null || true; exit "$2"; }',
+  'initdb -D "$PGDATA" -U postgres -A trust -E UTF8 --no-locale >"$PGHOST/initdb.log" 2>&1 || { cat "$PGHOST/initdb.log" >&2; fail "initdb failed" 3; }',
+  'pg_ctl -D "$PGDATA" -l "$PGHOST/server.log" -w -s -o "-c listen_addresses= -c unix_socket_directories=$PGHOST -c fsync=off' +
+    ' -c full_page_writes=off -c synchronous_commit=off -c max_parallel_maintenance_workers=0" start >/dev/null || fail "the temporary server did not start" 3',
+  'createdb drill || fail "createdb failed" 3',
+  // pg_restore's own message says why; the server log would only bury it.
+  'pg_restore --no-owner --no-privileges --exit-on-error -d drill || { echo "ohitori-drill: pg_restore into a fresh database failed" >&2; exit 4; }',
+  'psql -X -q -At -v ON_ERROR_STOP=1 -d drill -c "$OHITORI_COUNT_SQL" || fail "counting rows failed" 3',
+  'pg_ctl -D "$PGDATA" -m immediate -s stop >/dev/null 2>&1 || true',
+].join('; ');
+
+/**
+ * The restore drill on the server (docs/operations.md#restore-drill): a throwaway
+ * `postgres:<major>-alpine` container (`--rm`, `--network none`, no volume mounted, nothing
+ * published) starts a temporary cluster, restores the dump fed over the SSH channel's stdin into a
+ * fresh database and prints exact row counts. Nothing is written outside the container, which
+ * Docker removes when the run ends.
+ */
+export function serverRestoreDrill(session: SshSession, major: number): RestoreDrill {
+  return async (dump, signal) => {
+    const input = new PassThrough({ highWaterMark: 1 << 20 });
+    const run = await session.stream(
+      [
+        'docker',
+        'run',
+        '--rm',
+        '-i',
+        '--network',
+        'none',
+        '--user',
+        'postgres',
+        '--entrypoint',
+        '/bin/sh',
+        '-e',
+        `OHITORI_COUNT_SQL=${COUNT_ROWS_SQL}`,
+        `postgres:${major}-alpine`,
+        '-c',
+        RESTORE_DRILL_SCRIPT,
+      ],
+      { sudo: true, stdin: input, signal },
+    );
+    let stdout = '';
+    run.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString('utf8')).slice(-(16 << 20))));
+    const [{ code, stderr }, feedError] = await Promise.all([run.done, feed(dump, input, run.done)]);
+    if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+    if (isAppError(feedError)) throw feedError;
+    if (code >= 125 || code === 3)
+      throw new AppError('REMOTE_COMMAND_FAILED', `The restore drill's container failed (exit ${code}): ${stderr.trim().slice(-500)}`, {
+        code,
+        stderr: stderr.slice(-2000),
+      });
+    if (code !== 0)
+      throw new AppError('BACKUP_RESTORE_DRILL_FAILED', 'The database dump does not restore into a fresh database', {
+        where: 'server',
+        exitCode: code,
+        stderr: stderr.trim().slice(-1000),
+      });
+    return parseRowCounts(stdout);
+  };
+}
+
+/** The counting query's one line of JSON, checked. */
+export function parseRowCounts(out: string): Record<string, number> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(out.trim());
+  } catch {
+    throw new AppError('REMOTE_COMMAND_FAILED', 'The restore drill printed no row counts', { stdout: out.slice(-500) });
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new AppError('REMOTE_COMMAND_FAILED', 'The restore drill printed no row counts', { stdout: out.slice(-500) });
+  const counts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw new AppError('REMOTE_COMMAND_FAILED', `The restore drill printed a bad row count for ${k}`);
+    counts[k] = v;
+  }
+  return counts;
+}
+
+export interface RowCountMismatch {
+  readonly table: string;
+  /** Rows the manifest names (counted from the dump when the backup was made). */
+  readonly expected: number;
+  /** Rows in the restored database; null when the table is not there at all. */
+  readonly actual: number | null;
+}
+
+/**
+ * Compares the manifest's counts with the restored database's: every table the manifest names must
+ * be there with exactly that many rows. Tables the manifest does not name (it names every table
+ * the dump holds data for) are not compared: the restore can only have filled them from the dump.
+ */
+export function compareRowCounts(expected: Readonly<Record<string, number>>, actual: Readonly<Record<string, number>>): RowCountMismatch[] {
+  const out: RowCountMismatch[] = [];
+  for (const table of Object.keys(expected).sort()) {
+    const want = expected[table]!;
+    const got = Object.hasOwn(actual, table) ? actual[table]! : null;
+    if (got !== want) out.push({ table, expected: want, actual: got });
+  }
+  return out;
+}

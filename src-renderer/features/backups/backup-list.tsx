@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { BackupEntry, BackupListing, DrillSettings, VerifyRecord } from '../../../src-main/shared/backups';
+import type { BackupEntry, BackupListing, DrillSettings, RestoreDrillRecord, VerifyRecord } from '../../../src-main/shared/backups';
 import type { AppErrorData } from '../../../src-main/shared/errors';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import { call } from '../../api/client';
@@ -14,6 +14,33 @@ const TERMINAL = ['done', 'failed', 'cancelled'];
 const isRunning = (j: JobSnapshot | undefined): boolean => j !== undefined && !TERMINAL.includes(j.state);
 export const formatTime = (iso: string): string => new Date(iso).toLocaleString();
 
+/** What the restore drill found: restored and compared, restored only, or the tables that differ. */
+function RestoreDrillLine({ drill }: { readonly drill: RestoreDrillRecord }) {
+  const { t } = useTranslation();
+  const shown = drill.mismatches.slice(0, 5);
+  const counts = { tables: drill.tables, rows: drill.rows };
+  if (shown.length === 0)
+    return (
+      <div className="small muted" data-restore-drill={drill.compared ? 'ok' : 'not-compared'}>
+        {t(drill.compared ? 'backupList.restoreDrill.ok' : 'backupList.restoreDrill.notCompared', counts)}
+      </div>
+    );
+  return (
+    <ul className="small" data-restore-drill="mismatch">
+      {shown.map((m) => (
+        <li key={m.table} data-mismatch={m.table}>
+          {m.actual === null
+            ? t('backupList.restoreDrill.missing', { table: m.table, expected: m.expected })
+            : t('backupList.restoreDrill.mismatch', { table: m.table, expected: m.expected, actual: m.actual })}
+        </li>
+      ))}
+      {drill.mismatches.length > shown.length && (
+        <li>{t('backupList.restoreDrill.more', { count: drill.mismatches.length - shown.length })}</li>
+      )}
+    </ul>
+  );
+}
+
 /** The verified column: the stored result, or the running/failed verify job of this row. */
 function VerifiedCell({ entry, job }: { readonly entry: BackupEntry; readonly job: JobSnapshot | undefined }) {
   const { t } = useTranslation();
@@ -24,7 +51,8 @@ function VerifiedCell({ entry, job }: { readonly entry: BackupEntry; readonly jo
       <span data-verified={v ? (v.ok ? 'ok' : 'failed') : 'never'} className={`badge ${v ? (v.ok ? 'done' : 'failed') : ''}`}>
         {v ? t(v.ok ? 'backupList.verified.ok' : 'backupList.verified.failed', { time: formatTime(v.at) }) : t('backupList.verified.never')}
       </span>
-      {v?.ok && v.dumpCheck && <div className="small muted">{t(`backupList.dumpCheck.${v.dumpCheck}`)}</div>}
+      {v?.ok && v.dumpCheck && !v.restoreDrill && <div className="small muted">{t(`backupList.dumpCheck.${v.dumpCheck}`)}</div>}
+      {v?.restoreDrill && <RestoreDrillLine drill={v.restoreDrill} />}
       {job?.state === 'failed' && job.error && <ErrorNotice error={job.error as AppErrorData} />}
       {!job && v && !v.ok && v.code && <ErrorNotice error={{ code: v.code as AppErrorData['code'], message: '' }} />}
     </div>
@@ -102,24 +130,41 @@ function DrillToggle({ profileId }: { readonly profileId: string }) {
       live = false;
     };
   }, [profileId]);
+  const save = async (enabled: boolean, restoreDrill?: boolean): Promise<void> => {
+    const r = await call('backups:drill-set', { profileId, enabled, ...(restoreDrill !== undefined ? { restoreDrill } : {}) });
+    if (r.ok) setDrill(r.value);
+    else setError(r.error);
+  };
   return (
-    <div className="small" data-drill={drill ? String(drill.enabled) : 'loading'}>
+    <div
+      className="small"
+      data-drill={drill ? String(drill.enabled) : 'loading'}
+      data-restore-drill-setting={drill ? String(drill.restoreDrill) : 'loading'}
+    >
       <label className="inline">
         <input
           type="checkbox"
           name="backups-drill"
           checked={drill?.enabled ?? false}
           disabled={!drill}
-          onChange={async (e) => {
-            const r = await call('backups:drill-set', { profileId, enabled: e.target.checked });
-            if (r.ok) setDrill(r.value);
-            else setError(r.error);
-          }}
+          onChange={(e) => void save(e.target.checked)}
         />
         <span>{t('backupList.drill.label')}</span>
       </label>
       {drill?.lastRunAt && <span className="muted"> {t('backupList.drill.last', { time: formatTime(drill.lastRunAt) })}</span>}
       {drill?.nextDueAt && <span className="muted"> {t('backupList.drill.next', { time: formatTime(drill.nextDueAt) })}</span>}
+      <div>
+        <label className="inline">
+          <input
+            type="checkbox"
+            name="backups-restore-drill"
+            checked={drill?.restoreDrill ?? false}
+            disabled={!drill?.enabled}
+            onChange={(e) => void save(true, e.target.checked)}
+          />
+          <span>{t('backupList.drill.restore')}</span>
+        </label>
+      </div>
       {error && <ErrorNotice error={error} />}
     </div>
   );
