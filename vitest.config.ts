@@ -7,7 +7,16 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'], environment: 'node' } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'],
+          environment: 'node',
+          // Argon2 key operations run in a throwaway worker (pgp/key-worker.ts): up to ~4 s per test
+          // when idle, more while the files run side by side on 2 cores.
+          testTimeout: 30_000,
+        },
+      },
       {
         test: {
           name: 'integration',
