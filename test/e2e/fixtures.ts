@@ -180,3 +180,57 @@ export async function addServerProfile(page: Page, p: ProfileFields): Promise<vo
   await form.getByRole('button', { name: 'Save' }).click();
   await expectVisible(page.locator(`[data-profile="${p.name}"]`));
 }
+
+export interface WizardRun {
+  /** The profile's name, as on its card. */
+  readonly profile: string;
+  /** The profile's domain: the review must show `url: https://<domain>`. */
+  readonly domain: string;
+  readonly stackDir: string;
+  /** First contact: the host-key prompt must show this fingerprint, and it is accepted. */
+  readonly hostKeyFingerprint?: string;
+  /** How long applying may take (starts containers and waits for health). */
+  readonly applyTimeoutMs?: number;
+}
+
+/**
+ * Setup → "Set up this server", through the wizard as a user would: run the checks (trusting the
+ * host key on first contact), no blocking problem, Docker and Compose found, Caddy's own
+ * certificate, review the files (secrets masked, url under the profile's domain), write and start,
+ * and wait for the apply task to finish with the instance's https URL shown.
+ */
+export async function runSetupWizard(page: Page, w: WizardRun): Promise<void> {
+  await page.click('[data-route="setup"]');
+  await page.locator(`[data-profile="${w.profile}"]`).getByRole('button', { name: 'Set up this server' }).click();
+  const wizard = page.locator(`[data-wizard="${w.profile}"]`);
+  await wizard.getByRole('button', { name: /Run the checks|Check again/ }).click();
+  if (w.hostKeyFingerprint) {
+    const prompt = page.locator('[data-job-kind="setup-preflight"] [data-prompt-kind="host-key"]');
+    await expectText(prompt, w.hostKeyFingerprint);
+    await prompt.getByRole('button', { name: 'Yes, continue' }).click();
+  }
+  await expectVisible(wizard.locator('[data-check="docker"]'));
+  const failed = await wizard.locator('[data-status="fail"]').allInnerTexts();
+  expect(failed, 'preflight found blocking problems on the lab server').toEqual([]);
+  await expectAttr(wizard.locator('[data-check="docker"]'), 'data-status', 'pass');
+  await expectAttr(wizard.locator('[data-check="compose"]'), 'data-status', 'pass');
+  await wizard.locator('input[name="tls"][value="internal"]').check();
+  await wizard.getByRole('button', { name: 'Show the files' }).click();
+  const configFile = wizard.locator(`[data-file="${w.stackDir}/.config/default.yml"]`);
+  await expectVisible(configFile);
+  const config = await configFile.locator('pre').textContent();
+  expect(config).toContain(`url: https://${w.domain}`);
+  expect(config).toMatch(/pass: ••••••/);
+  expect(config).toMatch(/setupPassword: ••••••/);
+  const applies = page.locator('[data-job-kind="setup-apply"]');
+  const before = await applies.count();
+  await wizard.getByRole('button', { name: 'Write the files and start' }).click();
+  await expectCount(applies, before + 1);
+  // Applying starts containers and waits for health: minutes on a loaded machine, not seconds.
+  const job = applies.first();
+  await expect
+    .poll(async () => job.getAttribute('data-job-state'), { timeout: w.applyTimeoutMs ?? 300_000, interval: 250 })
+    .toMatch(/^(done|failed|cancelled)$/);
+  expect(await job.getAttribute('data-job-state'), await job.innerText()).toBe('done');
+  await expectText(wizard.locator('[data-setup-done]'), `https://${w.domain}`);
+}

@@ -7,15 +7,14 @@ import { loadLabEnv, type LabEnv } from '../lab/env';
 import { APP_STACK_DIR as STACK, readOnServer, removeAppStack, restoreLabCaddyfile, statOnServer } from '../support/app-stack';
 import {
   expectAttr,
-  expectCount,
   expectText,
-  expectVisible,
   launchChromium,
   openApp,
   removeDir,
   startBrowserMode,
   type BrowserModeApp,
   addServerProfile,
+  runSetupWizard,
 } from './fixtures';
 
 function httpsStatus(env: LabEnv): string {
@@ -67,39 +66,13 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     });
   }
 
-  async function runWizard(firstContact: boolean): Promise<void> {
-    await page.locator('[data-profile="Lab A"]').getByRole('button', { name: 'Set up this server' }).click();
-    const wizard = page.locator('[data-wizard="Lab A"]');
-    await wizard.getByRole('button', { name: /Run the checks|Check again/ }).click();
-    if (firstContact) {
-      const prompt = page.locator('[data-job-kind="setup-preflight"] [data-prompt-kind="host-key"]');
-      await expectText(prompt, env.servers.a.hostKeyFingerprint);
-      await prompt.getByRole('button', { name: 'Yes, continue' }).click();
-    }
-    await expectVisible(wizard.locator('[data-check="docker"]'));
-    const failed = await wizard.locator('[data-status="fail"]').allInnerTexts();
-    expect(failed, 'preflight found blocking problems on the lab server').toEqual([]);
-    await expectAttr(wizard.locator('[data-check="docker"]'), 'data-status', 'pass');
-    await expectAttr(wizard.locator('[data-check="compose"]'), 'data-status', 'pass');
-    await wizard.locator('input[name="tls"][value="internal"]').check();
-    await wizard.getByRole('button', { name: 'Show the files' }).click();
-    await expectVisible(wizard.locator(`[data-file="${STACK}/.config/default.yml"]`));
-    const config = await wizard.locator(`[data-file="${STACK}/.config/default.yml"] pre`).textContent();
-    expect(config).toContain(`url: https://${env.servers.a.domain}`);
-    expect(config).toMatch(/pass: ••••••/);
-    expect(config).toMatch(/setupPassword: ••••••/);
-    const applies = page.locator('[data-job-kind="setup-apply"]');
-    const before = await applies.count();
-    await wizard.getByRole('button', { name: 'Write the files and start' }).click();
-    await expectCount(applies, before + 1);
-    // Applying starts containers and waits for health: minutes on a loaded machine, not seconds.
-    const job = page.locator('[data-job-kind="setup-apply"]').first();
-    await expect
-      .poll(async () => job.getAttribute('data-job-state'), { timeout: 300_000, interval: 250 })
-      .toMatch(/^(done|failed|cancelled)$/);
-    expect(await job.getAttribute('data-job-state'), await job.innerText()).toBe('done');
-    await expectText(wizard.locator('[data-setup-done]'), `https://${env.servers.a.domain}`);
-  }
+  const runWizard = (firstContact: boolean): Promise<void> =>
+    runSetupWizard(page, {
+      profile: 'Lab A',
+      domain: env.servers.a.domain,
+      stackDir: STACK,
+      ...(firstContact ? { hostKeyFingerprint: env.servers.a.hostKeyFingerprint } : {}),
+    });
 
   it('takes server A from nothing to HTTPS through Caddy with `docker compose`', async () => {
     execFileSync('bash', ['test/lab/compose-variant.sh', 'a', 'v2-only']);
@@ -117,7 +90,6 @@ describe('setup wizard against lab server A (real sshd, dockerd, PostgreSQL, Cad
     execFileSync('bash', ['test/lab/compose-variant.sh', 'a', 'v1-only']);
     await page.reload();
     await page.waitForSelector('[data-app-state="ready"]');
-    await page.click('[data-route="setup"]');
     await runWizard(false);
     expect(await readOnServer('a', `${STACK}/.config/default.yml`)).toBe(before);
     expect(httpsStatus(env)).toBe('200');

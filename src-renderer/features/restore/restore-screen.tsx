@@ -9,7 +9,7 @@ import { EmptyState } from '../../components/empty-state';
 import { ErrorNotice } from '../../components/error-notice';
 import { ProfileSelect, useChosenProfile } from '../../components/profile-select';
 import { useStore } from '../../stores/store';
-import { useLatestJob } from '../setup/use-latest-job';
+import { useLatestJob, useLatestJobSubject } from '../setup/use-latest-job';
 
 const ENDED = ['done', 'failed', 'cancelled'];
 const ended = (j: JobSnapshot | undefined) => j !== undefined && ENDED.includes(j.state);
@@ -31,7 +31,10 @@ export function RestoreScreen() {
   const [migrate, setMigrate] = useState(false);
   const [error, setError] = useState<AppErrorData>();
   const [source, setSource] = useChosenProfile();
-  const target = profiles.some((p) => p.id === targetChoice) ? targetChoice : source;
+  // Until one is chosen, the target is the server of the newest restore (a reloaded or new window
+  // shows the restore that waits for confirmation there), else the source itself.
+  const lastTarget = useLatestJobSubject('restore-run');
+  const target = [targetChoice, lastTarget].find((id) => profiles.some((p) => p.id === id)) ?? source;
   const listJob = useLatestJob('backups-list', source ?? '');
   const runJob = useLatestJob('restore-run', target ?? '');
   const statusJob = useLatestJob('restore-status', target ?? '');

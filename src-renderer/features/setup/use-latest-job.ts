@@ -13,3 +13,12 @@ export function useLatestJob(kind: string, subject: string): JobSnapshot | undef
     ),
   )[0];
 }
+
+/** The subject (a profile id) of the newest job of a kind, whatever it is about. */
+export function useLatestJobSubject(kind: string): string | undefined {
+  return useStore((s) => {
+    let newest: JobSnapshot | undefined;
+    for (const j of Object.values(s.jobs)) if (j.kind === kind && (!newest || j.createdAt > newest.createdAt)) newest = j;
+    return newest?.subject;
+  });
+}
