@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, utimes } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -141,6 +141,8 @@ export async function writeEntryUnder(dir: string, entry: UnpackedEntry, body: R
   }
   await mkdir(resolve(target, '..'), { recursive: true });
   await pipeline(body, createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o777 }));
+  // The archived time, as tar -x keeps it (a restore re-packs these files: the same backup must give the same bytes).
+  await utimes(target, entry.mtime, entry.mtime);
 }
 
 /** Archive entries for every file and directory below `dir`, named `<prefix>/<relative path>`, sorted. */
