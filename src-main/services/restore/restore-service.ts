@@ -180,18 +180,18 @@ export class RestoreService {
         // 4. What the server is doing: a rerun of this same restore picks up its swap (waits for it,
         //    or finds it done and waiting for confirmation); another restore's swap blocks; a swap
         //    whose process died is rolled back first (ohitori-restore recover).
-        await writeRemoteFile(
-          session,
-          RESTORE_PATHS.script,
-          renderRestoreScript({ stackDir: target.stackDir, compose, dbName: live.dbName, dbUser: live.dbUser }),
-          {
-            mode: '755',
-            sudo: true,
-            owner: 'root:root',
-          },
-        );
         // (Not for the bench's upload-only run: it swaps nothing.)
         if (!req.stopAfterUpload) {
+          await writeRemoteFile(
+            session,
+            RESTORE_PATHS.script,
+            renderRestoreScript({ stackDir: target.stackDir, compose, dbName: live.dbName, dbUser: live.dbUser }),
+            {
+              mode: '755',
+              sudo: true,
+              owner: 'root:root',
+            },
+          );
           const before = await this.serverState(session);
           const ours = before?.backupId === req.backupId;
           if (before && ours && (before.phase === 'healthy' || (before.running && !isEnd(before.phase)))) {
@@ -244,7 +244,7 @@ export class RestoreService {
           );
           uploaded += u.size;
         }
-        ctx.signal.throwIfAborted();
+        if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
         if (req.stopAfterUpload) {
           await session.exec(['rm', '-rf', absDir]);
           return { backupId: req.backupId, stamp: '', keptAside: '', phase: 'uploaded' };
@@ -371,7 +371,9 @@ export class RestoreService {
         if (!s.running)
           return { ...s, phase: 'failed', message: 'the restore process on the server stopped; run the restore again to recover' };
       }
-      // Cancelling here does not stop the swap: it is the one step that must finish or roll back by itself.
+      // Cancelling here does not stop the swap (it finishes or rolls back by itself on the server);
+      // it only stops waiting. Running the restore again picks the swap up.
+      if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled: the restore goes on on the server');
       await new Promise((r) => setTimeout(r, poll));
     }
   }
@@ -513,9 +515,17 @@ async function putFrom(
   if (from > 0) await session.check(['truncate', '-s', String(from), remote]);
   const sftp = await session.sftp();
   const lost = (e: unknown) => new AppError('CONNECTION_LOST', `Upload failed: ${(e as Error)?.message ?? String(e)}`);
-  const handle = await new Promise<Buffer>((resolve, reject) =>
-    sftp.open(remote, from > 0 ? 'r+' : 'w', { mode: 0o600 }, (err, h) => (err ? reject(lost(err)) : resolve(h))),
-  );
+  // A write in flight when the link is cut may never be answered: every request races the end of
+  // the connection and the job's cancel, so a lost link fails the upload instead of hanging it.
+  const cut = new Promise<never>((_resolve, reject) => {
+    void session.closed().then(() => reject(lost(new Error('the connection closed'))));
+    if (signal.aborted) reject(new AppError('CANCELLED', 'Cancelled'));
+    signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled')), { once: true });
+  });
+  cut.catch(() => undefined);
+  const request = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
+    Promise.race([new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(lost(err)) : resolve(value as T)))), cut]);
+  const handle = await request<Buffer>((cb) => sftp.open(remote, from > 0 ? 'r+' : 'w', { mode: 0o600 }, cb));
   const file = await open(local, 'r');
   try {
     const size = (await file.stat()).size;
@@ -533,13 +543,13 @@ async function putFrom(
     const write = async (): Promise<void> => {
       const buf = Buffer.allocUnsafe(CHUNK);
       while (next < size && !stop) {
-        signal.throwIfAborted();
+        if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
         const pos = next;
         const len = Math.min(CHUNK, size - pos);
         next += len;
         const { bytesRead } = await file.read(buf, 0, len, pos);
         if (bytesRead !== len) throw new AppError('INTERNAL', `Short read of ${local}`);
-        await new Promise<void>((resolve, reject) => sftp.write(handle, buf, 0, len, pos, (err) => (err ? reject(lost(err)) : resolve())));
+        await request<void>((cb) => sftp.write(handle, buf, 0, len, pos, cb));
         done += len;
         onBytes(done);
       }
@@ -548,7 +558,7 @@ async function putFrom(
     const ends = await Promise.allSettled(Array.from({ length: 8 }, worker));
     const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
     if (failed) throw failed.reason;
-    await new Promise<void>((resolve, reject) => sftp.close(handle, (err) => (err ? reject(lost(err)) : resolve())));
+    await request<void>((cb) => sftp.close(handle, cb));
   } finally {
     await file.close();
   }
