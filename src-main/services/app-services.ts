@@ -103,6 +103,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
       storage,
       keyring: keys.keyring,
       pins,
+      catalog: backups.catalog,
     }),
     jobs,
     backups,

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, utimes } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -88,24 +88,38 @@ export async function unpackArchive(
   const extract = tar.extract();
   const feed = pipeline(decompressFrames(compressed), extract);
   feed.catch(() => undefined);
+  // Rejects when the input fails (never resolves): a member the extractor had already parsed can
+  // still be handed out after that, and its body then never ends; waiting on it alone would hang.
+  const failed = feed.then(
+    () => new Promise<never>(() => undefined),
+    (e: unknown) => {
+      throw e;
+    },
+  );
+  failed.catch(() => undefined);
+  let member: (Readable & { header: tar.Header }) | undefined;
   let entries = 0;
   let bytes = 0;
   try {
     for await (const raw of extract) {
       throwIfAborted(opts.signal);
-      const member = raw as unknown as Readable & { header: tar.Header };
+      member = raw as unknown as Readable & { header: tar.Header };
       const h = member.header;
       const type = h.type === 'directory' ? 'directory' : h.type === 'file' ? 'file' : undefined;
       if (!type) throw new AppError('BACKUP_DAMAGED', `Unsupported archive member type ${String(h.type)}`, { name: h.name });
       const name = checkName(h.name.replace(/\/+$/, ''), 'BACKUP_DAMAGED');
-      await onEntry({ name, type, size: h.size ?? 0, mode: h.mode ?? 0o644, mtime: h.mtime ?? new Date(0) }, member);
+      const handled = onEntry({ name, type, size: h.size ?? 0, mode: h.mode ?? 0o644, mtime: h.mtime ?? new Date(0) }, member);
+      handled.catch(() => undefined);
+      await Promise.race([handled, failed]);
       member.resume();
+      member = undefined;
       entries++;
       bytes += h.size ?? 0;
       opts.onProgress?.({ step: 'steps.unpack', bytesDone: bytes });
     }
     await feed;
   } catch (e) {
+    member?.destroy(e as Error); // ends the handler's write of a member that will never be whole
     compressed.destroy();
     await feed.catch(() => undefined);
     if (e instanceof AppError) throw e;
@@ -141,6 +155,8 @@ export async function writeEntryUnder(dir: string, entry: UnpackedEntry, body: R
   }
   await mkdir(resolve(target, '..'), { recursive: true });
   await pipeline(body, createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o777 }));
+  // The archived time, as tar -x keeps it (a restore re-packs these files: the same backup must give the same bytes).
+  await utimes(target, entry.mtime, entry.mtime);
 }
 
 /** Archive entries for every file and directory below `dir`, named `<prefix>/<relative path>`, sorted. */

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { PrivateKey, PublicKey } from 'openpgp';
 import { AppError } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
-import { writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unpackArchive, writeEntryUnder, type UnpackedEntry } from './archive';
 import type { ArchiveHeader } from './backup-writer';
@@ -81,10 +81,18 @@ export async function restoreToDirectory(
   opts: ReadBackupOptions,
 ): Promise<{ entries: number; bytes: number }> {
   let header: Buffer | undefined;
-  const r = await readBackup(manifest, source, (entry, body) => writeEntryUnder(dir, entry, body), {
-    ...opts,
-    onHeader: (bytes) => void (header = bytes),
-  });
+  const dirs: UnpackedEntry[] = [];
+  const r = await readBackup(
+    manifest,
+    source,
+    async (entry, body) => {
+      await writeEntryUnder(dir, entry, body);
+      if (entry.type === 'directory') dirs.push(entry);
+    },
+    { ...opts, onHeader: (bytes) => void (header = bytes) },
+  );
+  // Directories get their archived times last (creating their members changed them), deepest first.
+  for (const d of dirs.reverse()) await utimes(join(dir, ...d.name.split('/')), d.mtime, d.mtime);
   if (header) await writeFile(join(dir, ARCHIVE_HEADER_NAME), header, { flag: 'wx', mode: 0o644 });
   return r;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,8 @@ import type { RestoreResult, RestoreServerState } from '../../shared/restore';
 import type { ServerProfile } from '../../shared/domain';
 import { createPartRunner, readBackupManifest, restoreToDirectory, type BackupManifest } from '../backup-format';
 import { MANIFEST_NAME, backupFolder, BACKUP_ID_PATTERN } from '../backup-format/format';
+import type { BackupCatalog } from '../backups/backup-catalog';
+import { codeForState } from '../backups/backup-verify';
 import type { SigningKeyPins } from '../backups/signing-pins';
 import { serverIdFor } from '../backups/signing-pins';
 import type { JobContext } from '../jobs/job-runner';
@@ -36,6 +38,8 @@ export interface RestoreServiceOptions {
   readonly storage: StorageService;
   readonly keyring: Keyring;
   readonly pins: SigningKeyPins;
+  /** The backup list: only a backup it shows genuine is restored (a replayed one only when asked for explicitly). */
+  readonly catalog: Pick<BackupCatalog, 'list'>;
   /** How often the server's restore state is polled (ms). */
   readonly pollMs?: number;
 }
@@ -48,9 +52,20 @@ export interface RestoreRequest {
   readonly targetProfileId: string;
   /** Restore even though the backup's url/id differ from the target's (moving an instance). */
   readonly migrate?: boolean;
+  /**
+   * Restore a backup the list flags as replayed only because of its sequence (an older genuine
+   * backup that reappeared, e.g. re-uploaded by hand). Never lifts any other flag: a manifest found
+   * in another folder than its own, a forged, unsigned, damaged or incomplete backup stays refused.
+   */
+  readonly allowReplayed?: boolean;
   /** Stop after the upload (the restore bench measures the desktop half; nothing is swapped). */
   readonly stopAfterUpload?: boolean;
 }
+
+const END_PHASES = ['healthy', 'confirmed', 'rolled-back', 'failed'];
+const isEnd = (phase: string) => END_PHASES.includes(phase);
+/** Replay reasons that only say "older than expected" (the manifest is in its own folder). */
+const SEQUENCE_REASONS = new Set(['older-than-known', 'sequence-not-increasing']);
 
 const majorOf = (v: string | undefined) => (v ? Number(/^(\d+)/.exec(v)?.[1]) : NaN);
 
@@ -75,8 +90,10 @@ export class RestoreService {
     const staging = join(this.opts.dataDir, 'restore', req.backupId);
     const { client, bucket, prefix } = await this.opts.storage.desktopClient(source.id);
     try {
-      // 1. The manifest, signed by a pinned key of the source server, found where it says it belongs.
+      // 1. The list must show the backup genuine (G3: a replayed one is refused unless asked for), then
+      //    the manifest, signed by a pinned key of the source server, found where it says it belongs.
       ctx.progress({ step: 'restore.steps.manifest' });
+      await this.checkListed(req, source.id, ctx);
       const serverId = (await this.opts.pins.current(source.id))?.serverId ?? serverIdFor(source.domain);
       const folder = backupFolder(prefix, serverId, req.backupId);
       const manifestBytes = await getBytes(client, bucket, folder + MANIFEST_NAME, ctx.signal);
@@ -160,31 +177,64 @@ export class RestoreService {
             backup: backupMajor,
           });
 
-        // 4. Upload (resumable) into a private folder of the SSH user, then the swap, detached, as root.
+        // 4. What the server is doing: a rerun of this same restore picks up its swap (waits for it,
+        //    or finds it done and waiting for confirmation); another restore's swap blocks; a swap
+        //    whose process died is rolled back first (ohitori-restore recover).
+        // (Not for the bench's upload-only run: it swaps nothing.)
+        if (!req.stopAfterUpload) {
+          await writeRemoteFile(
+            session,
+            RESTORE_PATHS.script,
+            renderRestoreScript({ stackDir: target.stackDir, compose, dbName: live.dbName, dbUser: live.dbUser }),
+            {
+              mode: '755',
+              sudo: true,
+              owner: 'root:root',
+            },
+          );
+          const before = await this.serverState(session);
+          const ours = before?.backupId === req.backupId;
+          if (before && ours && (before.phase === 'healthy' || (before.running && !isEnd(before.phase)))) {
+            ctx.log(`the server is already restoring this backup (${before.phase}): carrying on from there`);
+            return await this.finish(session, req.backupId, before.stamp, live.dbName, ctx, true);
+          }
+          if (before && before.running && !isEnd(before.phase))
+            throw new AppError('RESTORE_IN_PROGRESS', 'A restore is already running on this server', { backupId: before.backupId });
+          if (before && before.phase === 'healthy')
+            throw new AppError('RESTORE_IN_PROGRESS', 'The previous restore waits for confirmation: confirm or roll it back first', {
+              backupId: before.backupId,
+            });
+          if (before && !before.running && !['healthy', 'confirmed', 'rolled-back'].includes(before.phase)) {
+            ctx.log(`an interrupted restore was found (${before.phase}): putting the kept-aside data back first`);
+            await session.check([RESTORE_PATHS.script, 'recover'], { sudo: true });
+          }
+        }
+
+        // 5. Upload (resumable) into a private folder of the SSH user, then the swap, detached, as root.
         const filesTar = join(staging, 'files.tar');
         await packDirectory(join(staging, 'out', 'files'), filesTar);
-        const dumpSha = await sha256File(dumpPath);
-        const filesSha = await sha256File(filesTar);
         const remoteDir = `.ohitori-restore/${req.backupId}`;
         await session.check(['sh', '-c', 'umask 077 && mkdir -p "$1"', 'x', remoteDir]);
         const home = (await session.check(['sh', '-c', 'cd && pwd'])).stdout.trim();
         const absDir = `${home}/${remoteDir}`;
-        const uploadTotal = (await stat(dumpPath)).size + (await stat(filesTar)).size;
+        const uploads = [
+          { local: dumpPath, name: 'db.dump', ...(await hashBlocks(dumpPath)) },
+          { local: filesTar, name: 'files.tar', ...(await hashBlocks(filesTar)) },
+        ];
+        const uploadTotal = uploads.reduce((n, u) => n + u.size, 0);
         let uploaded = 0;
-        for (const [local, name, sha] of [
-          [dumpPath, 'db.dump', dumpSha],
-          [filesTar, 'files.tar', filesSha],
-        ] as const) {
-          const there = await session.exec(['sh', '-c', 'sha256sum < "$1" 2>/dev/null | cut -d" " -f1', 'x', `${absDir}/${name}`]);
-          const size = (await stat(local)).size;
-          if (there.stdout.trim() === sha) {
-            uploaded += size;
-            ctx.log(`${name}: already on the server`);
+        for (const u of uploads) {
+          const remote = `${absDir}/${u.name}`;
+          const from = await resumeOffset(session, remote, u);
+          if (from === u.size) {
+            uploaded += u.size;
+            ctx.log(`${u.name}: already on the server`);
             continue;
           }
-          ctx.progress({ step: 'restore.steps.upload', bytesDone: uploaded, bytesTotal: uploadTotal });
+          if (from > 0) ctx.log(`${u.name}: resuming at ${from} of ${u.size} bytes (the start is already on the server)`);
           const base = uploaded;
-          await fastPut(session, local, `${absDir}/${name}`, (n) =>
+          ctx.progress({ step: 'restore.steps.upload', bytesDone: base + from, bytesTotal: uploadTotal });
+          await putFrom(session, u.local, remote, from, ctx.signal, (n) =>
             ctx.progress({
               step: 'restore.steps.upload',
               bytesDone: base + n,
@@ -192,43 +242,21 @@ export class RestoreService {
               fraction: (base + n) / uploadTotal,
             }),
           );
-          uploaded += size;
+          uploaded += u.size;
         }
-        ctx.signal.throwIfAborted();
+        if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
         if (req.stopAfterUpload) {
           await session.exec(['rm', '-rf', absDir]);
           return { backupId: req.backupId, stamp: '', keptAside: '', phase: 'uploaded' };
         }
 
-        // 5. The swap: detached on the server, polled here.
+        // 6. The swap: detached on the server, polled here.
         ctx.progress({ step: 'restore.steps.swap' });
-        await writeRemoteFile(
-          session,
-          RESTORE_PATHS.script,
-          renderRestoreScript({ stackDir: target.stackDir, compose, dbName: live.dbName, dbUser: live.dbUser }),
-          {
-            mode: '755',
-            sudo: true,
-            owner: 'root:root',
-          },
-        );
-        const before = await this.serverState(session);
-        if (before && !['healthy', 'confirmed', 'rolled-back', 'failed'].includes(before.phase) && before.running)
-          throw new AppError('RESTORE_IN_PROGRESS', 'A restore is already running on this server');
-        if (before && before.phase === 'healthy')
-          throw new AppError('RESTORE_IN_PROGRESS', 'The previous restore waits for confirmation: confirm or roll it back first');
-        if (before && !before.running && !['healthy', 'confirmed', 'rolled-back', 'failed'].includes(before.phase)) {
-          ctx.log('an interrupted restore was found: putting the kept-aside data back first');
-          await session.check([RESTORE_PATHS.script, 'recover'], { sudo: true });
-        }
         const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).replace('T', 't');
-        await session.check(['setsid', '-f', RESTORE_PATHS.script, 'swap', absDir, dumpSha, filesSha, stamp], { sudo: true });
-        const end = await this.waitForSwap(session, stamp, ctx);
-        if (end.phase === 'rolled-back') throw new AppError('RESTORE_ROLLED_BACK', end.message || 'The restore failed and was rolled back');
-        if (end.phase !== 'healthy')
-          throw new AppError('REMOTE_COMMAND_FAILED', end.message || 'The restore failed on the server', { phase: end.phase });
-        await session.exec(['rm', '-rf', absDir]);
-        return { backupId: req.backupId, stamp, keptAside: `${live.dbName}_pre_${stamp}`, phase: end.phase };
+        await session.check(['setsid', '-f', RESTORE_PATHS.script, 'swap', absDir, uploads[0]!.sha, uploads[1]!.sha, stamp, req.backupId], {
+          sudo: true,
+        });
+        return await this.finish(session, req.backupId, stamp, live.dbName, ctx, false);
       } finally {
         session.close();
       }
@@ -236,6 +264,41 @@ export class RestoreService {
       client.destroy();
       await rm(staging, { recursive: true, force: true });
     }
+  }
+
+  /** Waits for the swap `stamp` to end; a healthy end is the result (the old data kept aside until confirmed). */
+  private async finish(
+    session: SshSession,
+    backupId: string,
+    stamp: string,
+    dbName: string,
+    ctx: JobContext,
+    adopted: boolean,
+  ): Promise<RestoreResult> {
+    const end = await this.waitForSwap(session, stamp, ctx);
+    if (end.phase === 'rolled-back') throw new AppError('RESTORE_ROLLED_BACK', end.message || 'The restore failed and was rolled back');
+    if (end.phase !== 'healthy')
+      throw new AppError('REMOTE_COMMAND_FAILED', end.message || 'The restore failed on the server', { phase: end.phase });
+    await session.exec(['rm', '-rf', `.ohitori-restore/${backupId}`]);
+    return { backupId, stamp, keptAside: `${dbName}_pre_${stamp}`, phase: end.phase, ...(adopted ? { adopted: true } : {}) };
+  }
+
+  /** The backup list must show the backup genuine; `allowReplayed` lifts only the sequence flags. */
+  private async checkListed(req: RestoreRequest, profileId: string, ctx: JobContext): Promise<void> {
+    const listing = await this.opts.catalog.list(profileId, { signal: ctx.signal });
+    const entry = listing.entries.find((e) => e.backupId === req.backupId);
+    if (!entry) throw new AppError('NOT_FOUND', 'This backup is not in the bucket', { backupId: req.backupId });
+    if (entry.state === 'genuine') return;
+    const sequenceOnly = entry.reasons.length > 0 && entry.reasons.every((r) => SEQUENCE_REASONS.has(r));
+    if (entry.state === 'replayed' && sequenceOnly && req.allowReplayed) {
+      ctx.log(`restoring a backup the list flags as replayed (${entry.reasons.join(', ')}), as asked`);
+      return;
+    }
+    throw new AppError(codeForState(entry.state), `The list flags this backup as ${entry.state}`, {
+      state: entry.state,
+      reasons: entry.reasons,
+      ...(entry.state === 'replayed' && sequenceOnly ? { allowReplayed: true } : {}),
+    });
   }
 
   private async dumpName(staging: string): Promise<string | undefined> {
@@ -281,9 +344,16 @@ export class RestoreService {
   private async serverState(session: SshSession): Promise<RestoreServerState | undefined> {
     const raw = await readRemoteFile(session, RESTORE_PATHS.state, true);
     if (!raw) return undefined;
-    const s = JSON.parse(raw.toString('utf8')) as { phase: string; stamp: string; pid: number; at: string; message: string };
+    const s = JSON.parse(raw.toString('utf8')) as {
+      phase: string;
+      stamp: string;
+      backup?: string;
+      pid: number;
+      at: string;
+      message: string;
+    };
     const alive = (await session.exec(['kill', '-0', String(s.pid)], { sudo: true })).code === 0;
-    return { phase: s.phase, stamp: s.stamp, at: s.at, message: s.message, running: alive };
+    return { phase: s.phase, stamp: s.stamp, ...(s.backup ? { backupId: s.backup } : {}), at: s.at, message: s.message, running: alive };
   }
 
   private async waitForSwap(session: SshSession, stamp: string, ctx: JobContext): Promise<RestoreServerState> {
@@ -297,11 +367,13 @@ export class RestoreService {
           ctx.progress({ step: `restore.phases.${s.phase}` });
           ctx.log(`server: ${s.phase}${s.message ? ` — ${s.message}` : ''}`);
         }
-        if (['healthy', 'rolled-back', 'failed', 'confirmed'].includes(s.phase)) return s;
+        if (isEnd(s.phase)) return s;
         if (!s.running)
           return { ...s, phase: 'failed', message: 'the restore process on the server stopped; run the restore again to recover' };
       }
-      // Cancelling here does not stop the swap: it is the one step that must finish or roll back by itself.
+      // Cancelling here does not stop the swap (it finishes or rolls back by itself on the server);
+      // it only stops waiting. Running the restore again picks the swap up.
+      if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled: the restore goes on on the server');
       await new Promise((r) => setTimeout(r, poll));
     }
   }
@@ -339,10 +411,66 @@ async function getBytes(client: S3Client, bucket: string, key: string, signal: A
   }
 }
 
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(c as Buffer);
-  return h.digest('hex');
+/** Uploads are compared with what is already on the server in blocks of this size (resume). */
+const RESUME_BLOCK = 4 * 1024 * 1024;
+
+interface Hashed {
+  readonly size: number;
+  /** SHA-256 of the whole file (hex). */
+  readonly sha: string;
+  /** SHA-256 of each whole RESUME_BLOCK (a shorter last block is not listed). */
+  readonly blocks: readonly string[];
+}
+
+/** One read: the file's SHA-256 and that of each whole block. */
+async function hashBlocks(path: string): Promise<Hashed> {
+  const all = createHash('sha256');
+  const blocks: string[] = [];
+  let block = createHash('sha256');
+  let inBlock = 0;
+  let size = 0;
+  for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    let buf = c as Buffer;
+    all.update(buf);
+    size += buf.length;
+    while (buf.length > 0) {
+      const take = Math.min(buf.length, RESUME_BLOCK - inBlock);
+      block.update(buf.subarray(0, take));
+      inBlock += take;
+      buf = buf.subarray(take);
+      if (inBlock === RESUME_BLOCK) {
+        blocks.push(block.digest('hex'));
+        block = createHash('sha256');
+        inBlock = 0;
+      }
+    }
+  }
+  return { size, sha: all.digest('hex'), blocks };
+}
+
+/**
+ * Where an upload starts: the file's size when the server already has it whole; else the end of
+ * the leading whole blocks the server's copy (left by an interrupted upload) has right; else 0.
+ * Parallel writes can leave holes, so every block is compared, not just the length.
+ */
+async function resumeOffset(session: SshSession, remote: string, local: Hashed): Promise<number> {
+  const r = await session.exec([
+    'sh',
+    '-c',
+    '[ -f "$1" ] || exit 0; s=$(stat -c %s "$1"); echo "size $s"; [ "$s" = "$3" ] && echo "sha $(sha256sum <"$1" | cut -c1-64)"; ' +
+      'n=$((s / $2)); i=0; while [ $i -lt $n ]; do echo "block $(dd if="$1" bs=$2 skip=$i count=1 iflag=fullblock status=none | sha256sum | cut -c1-64)"; i=$((i + 1)); done',
+    'x',
+    remote,
+    String(RESUME_BLOCK),
+    String(local.size),
+  ]);
+  if (r.code !== 0) return 0;
+  const lines = r.stdout.split('\n');
+  if (lines.includes(`sha ${local.sha}`)) return local.size;
+  const there = lines.filter((l) => l.startsWith('block ')).map((l) => l.slice(6));
+  let n = 0;
+  while (n < there.length && n < local.blocks.length && there[n] === local.blocks[n]) n++;
+  return Math.min(n * RESUME_BLOCK, local.size);
 }
 
 /** A plain tar of a directory's regular files and folders (what `tar -x` on the server unpacks). */
@@ -370,12 +498,68 @@ async function packDirectory(dir: string, out: string): Promise<void> {
   await done;
 }
 
-/** SFTP upload tuned as docs/performance §4 measured (255 KiB chunks, 8 in flight). */
-async function fastPut(session: SshSession, local: string, remote: string, onBytes: (n: number) => void): Promise<void> {
+/**
+ * SFTP upload of `local` from byte `from` on (the bytes before it are already there), tuned as
+ * docs/performance §4 measured: 255 KiB writes, 8 in flight. The remote file is cut at `from` first,
+ * so what follows is exactly the local file.
+ */
+async function putFrom(
+  session: SshSession,
+  local: string,
+  remote: string,
+  from: number,
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<void> {
+  const CHUNK = 255 * 1024;
+  if (from > 0) await session.check(['truncate', '-s', String(from), remote]);
   const sftp = await session.sftp();
-  await new Promise<void>((resolve, reject) =>
-    sftp.fastPut(local, remote, { concurrency: 8, chunkSize: 255 * 1024, mode: 0o600, step: (done) => onBytes(done) }, (err) =>
-      err ? reject(new AppError('CONNECTION_LOST', `Upload failed: ${err.message}`)) : resolve(),
-    ),
-  );
+  const lost = (e: unknown) => new AppError('CONNECTION_LOST', `Upload failed: ${(e as Error)?.message ?? String(e)}`);
+  // A write in flight when the link is cut may never be answered: every request races the end of
+  // the connection and the job's cancel, so a lost link fails the upload instead of hanging it.
+  const cut = new Promise<never>((_resolve, reject) => {
+    void session.closed().then(() => reject(lost(new Error('the connection closed'))));
+    if (signal.aborted) reject(new AppError('CANCELLED', 'Cancelled'));
+    signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled')), { once: true });
+  });
+  cut.catch(() => undefined);
+  const request = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
+    Promise.race([new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(lost(err)) : resolve(value as T)))), cut]);
+  const handle = await request<Buffer>((cb) => sftp.open(remote, from > 0 ? 'r+' : 'w', { mode: 0o600 }, cb));
+  const file = await open(local, 'r');
+  try {
+    const size = (await file.stat()).size;
+    let next = from;
+    let done = from;
+    let stop = false;
+    const worker = async (): Promise<void> => {
+      try {
+        await write();
+      } catch (e) {
+        stop = true;
+        throw e;
+      }
+    };
+    const write = async (): Promise<void> => {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      while (next < size && !stop) {
+        if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+        const pos = next;
+        const len = Math.min(CHUNK, size - pos);
+        next += len;
+        const { bytesRead } = await file.read(buf, 0, len, pos);
+        if (bytesRead !== len) throw new AppError('INTERNAL', `Short read of ${local}`);
+        await request<void>((cb) => sftp.write(handle, buf, 0, len, pos, cb));
+        done += len;
+        onBytes(done);
+      }
+    };
+    // Every writer stops before the file is closed (one failing stops the others at their next chunk).
+    const ends = await Promise.allSettled(Array.from({ length: 8 }, worker));
+    const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+    if (failed) throw failed.reason;
+    await request<void>((cb) => sftp.close(handle, cb));
+  } finally {
+    await file.close();
+  }
 }

@@ -29,7 +29,8 @@ function plain(what: string, value: string, re: RegExp): string {
  * file says where it is, so a desktop that reconnects (or runs the restore again) picks up from
  * there; `recover` rolls back a swap whose process died (a server crash) mid-way.
  *
- *   ohitori-restore swap DIR DUMP_SHA FILES_SHA STAMP   DIR holds db.dump and files.tar (uploaded, verified on the desktop)
+ *   ohitori-restore swap DIR DUMP_SHA FILES_SHA STAMP [BACKUP_ID]   DIR holds db.dump and files.tar (uploaded, verified on the desktop);
+ *                                                      BACKUP_ID goes into the state file, so a rerun of the same restore recognises its swap
  *   ohitori-restore recover                            puts the kept-aside data back after an interrupted swap
  *   ohitori-restore confirm                            removes the kept-aside data of a healthy restore
  */
@@ -52,11 +53,12 @@ COMPOSE=(${composeLine})
 DB=${db}
 DB_USER=${user}
 STATE=${R.state}
+BACKUP=
 mkdir -p ${R.dir} && chmod 700 ${R.dir}
 
 say() { printf '%s %s\\n' "$(date -u +%H:%M:%S)" "$*" >>${R.log}; }
 phase() { # PHASE [STAMP] [MESSAGE]
-  printf '{"phase":"%s","stamp":"%s","pid":%s,"at":"%s","message":"%s"}\\n' "$1" "\${2:-$STAMP}" "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${3:-}" >"$STATE.tmp" && mv -f "$STATE.tmp" "$STATE"
+  printf '{"phase":"%s","stamp":"%s","backup":"%s","pid":%s,"at":"%s","message":"%s"}\\n' "$1" "\${2:-$STAMP}" "$BACKUP" "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${3:-}" >"$STATE.tmp" && mv -f "$STATE.tmp" "$STATE"
   say "phase $1 \${3:-}"
 }
 psql_() { "\${COMPOSE[@]}" exec -T db psql -U "$DB_USER" -d postgres -v ON_ERROR_STOP=1 -Atc "$1" </dev/null; }
@@ -93,8 +95,9 @@ rollback() { # put the kept-aside data back and start the old stack
 
 case "\${1:-}" in
   swap)
-    DIR=$2; DUMP_SHA=$3; FILES_SHA=$4; STAMP=$5
+    DIR=$2; DUMP_SHA=$3; FILES_SHA=$4; STAMP=$5; BACKUP=\${6:-}
     [[ "$STAMP" =~ ^[0-9]{8}t[0-9]{6}$ ]] || { echo "bad stamp"; exit 2; }
+    [[ -z "$BACKUP" || "$BACKUP" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9]{8}$ ]] || { echo "bad backup id"; exit 2; }
     exec 8>/run/lock/ohitori-stack.lock; flock -w 600 8 || { phase failed "$STAMP" "the stack is busy"; exit 1; }
     exec 9>${JOB_PATHS.lock}; flock -w 600 9 || { phase failed "$STAMP" "a backup is running"; exit 1; }
     : >${R.log}
@@ -123,6 +126,7 @@ case "\${1:-}" in
   recover)
     cur=$(cat "$STATE" 2>/dev/null || true)
     STAMP=$(printf '%s' "$cur" | grep -oE '"stamp":"[0-9]{8}t[0-9]{6}"' | cut -d'"' -f4)
+    BACKUP=$(printf '%s' "$cur" | grep -oE '"backup":"[0-9]{8}T[0-9]{6}Z-[0-9]{8}"' | cut -d'"' -f4)
     [ -n "$STAMP" ] || { echo "nothing to recover"; exit 0; }
     pid=$(printf '%s' "$cur" | grep -oE '"pid":[0-9]+' | cut -d: -f2)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "a restore is still running (pid $pid)"; exit 3; fi
@@ -135,6 +139,7 @@ case "\${1:-}" in
   confirm)
     cur=$(cat "$STATE" 2>/dev/null || true)
     STAMP=$(printf '%s' "$cur" | grep -oE '"stamp":"[0-9]{8}t[0-9]{6}"' | cut -d'"' -f4)
+    BACKUP=$(printf '%s' "$cur" | grep -oE '"backup":"[0-9]{8}T[0-9]{6}Z-[0-9]{8}"' | cut -d'"' -f4)
     printf '%s' "$cur" | grep -q '"phase":"healthy"' || { echo "no restore waits for confirmation"; exit 3; }
     exec 8>/run/lock/ohitori-stack.lock; flock -w 600 8 || exit 1
     psql_ "drop database if exists \\"\${DB}_pre_$STAMP\\"" >/dev/null || exit 1

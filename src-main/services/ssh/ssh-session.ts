@@ -63,6 +63,7 @@ function exitOf(ch: ClientChannel): Promise<number> {
 export class SshSession {
   private sudoMode: SudoMode | undefined;
   private sftpHandle: Promise<SFTPWrapper> | undefined;
+  private readonly gone: Promise<void>;
 
   constructor(
     private readonly client: Client,
@@ -70,6 +71,15 @@ export class SshSession {
     readonly hostKey: HostKeyInfo,
   ) {
     client.setNoDelay(true);
+    this.gone = new Promise((resolve) => client.once('close', () => resolve()));
+  }
+
+  /**
+   * Resolves once the connection is gone (closed by either side, or lost). SFTP requests in flight
+   * when the link is cut may never be answered; callers waiting on them race this.
+   */
+  closed(): Promise<void> {
+    return this.gone;
   }
 
   /** How sudo is used on this server, detected once. */
@@ -98,7 +108,12 @@ export class SshSession {
 
   private openChannel(line: string): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      this.client.exec(line, { pty: false }, (err, ch) => (err ? reject(new AppError('CONNECTION_LOST', err.message)) : resolve(ch)));
+      try {
+        this.client.exec(line, { pty: false }, (err, ch) => (err ? reject(new AppError('CONNECTION_LOST', err.message)) : resolve(ch)));
+      } catch (e) {
+        // ssh2 throws "Not connected" synchronously once the link is gone.
+        reject(new AppError('CONNECTION_LOST', `The connection to ${this.target.host} is gone: ${(e as Error).message}`));
+      }
     });
   }
 
@@ -200,9 +215,13 @@ export class SshSession {
 
   /** The SFTP subsystem, opened once per connection. */
   sftp(): Promise<SFTPWrapper> {
-    this.sftpHandle ??= new Promise((resolve, reject) =>
-      this.client.sftp((err, s) => (err ? reject(new AppError('CONNECTION_LOST', `SFTP is not available: ${err.message}`)) : resolve(s))),
-    );
+    this.sftpHandle ??= new Promise((resolve, reject) => {
+      try {
+        this.client.sftp((err, s) => (err ? reject(new AppError('CONNECTION_LOST', `SFTP is not available: ${err.message}`)) : resolve(s)));
+      } catch (e) {
+        reject(new AppError('CONNECTION_LOST', `The connection to ${this.target.host} is gone: ${(e as Error).message}`));
+      }
+    });
     return this.sftpHandle;
   }
 

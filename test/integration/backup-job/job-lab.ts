@@ -51,11 +51,12 @@ export interface JobLab {
 /**
  * Lab server A set up by the app's own setup (wizard path), with a desktop key, storage settings
  * on a fresh s3rver bucket (desktop and server key) and the backup job installed by the app.
+ * `via`: the profile reaches server A's sshd through this address (a fault proxy).
  */
-export async function setUpJobLab(opts: { keep?: number; bucket: string }): Promise<JobLab> {
+export async function setUpJobLab(opts: { keep?: number; bucket: string; via?: { host: string; port: number } }): Promise<JobLab> {
   await removeAppStack('a');
   await onA('rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup /home/ohadmin/.ohitori-restore');
-  const { services, env, cleanup, addProfile, dataDir } = await appServicesFor('a');
+  const { services, env, cleanup, addProfile, dataDir } = await appServicesFor('a', opts.via ? { via: opts.via } : {});
   const profileId = await addProfile();
   await services.vault.setPassphrase(JOB_LAB_VAULT);
   await services.keys.generate({ name: 'Desktop', passphrase: DESKTOP_PASSPHRASE });
