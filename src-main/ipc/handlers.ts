@@ -159,7 +159,6 @@ export const handlers: Handlers = {
             targetProfileId: a.targetProfileId,
             backupId: a.backupId,
             ...(a.migrate ? { migrate: true } : {}),
-            ...(a.allowReplayed ? { allowReplayed: true } : {}),
           },
           ctx,
         ),

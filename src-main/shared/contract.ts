@@ -249,7 +249,6 @@ export const schemas = {
       targetProfileId: z.string().min(1).max(100),
       backupId: z.string().regex(/^\d{8}T\d{6}Z-\d{8}$/),
       migrate: z.boolean().optional(),
-      allowReplayed: z.boolean().optional(),
     })
     .strict(),
   'restore:status': z.object(profileRef).strict(),

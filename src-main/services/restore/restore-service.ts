@@ -38,7 +38,7 @@ export interface RestoreServiceOptions {
   readonly storage: StorageService;
   readonly keyring: Keyring;
   readonly pins: SigningKeyPins;
-  /** The backup list: only a backup it shows genuine is restored (a replayed one only when asked for explicitly). */
+  /** The backup list: only a backup it shows genuine is restored. */
   readonly catalog: Pick<BackupCatalog, 'list'>;
   /** How often the server's restore state is polled (ms). */
   readonly pollMs?: number;
@@ -52,20 +52,12 @@ export interface RestoreRequest {
   readonly targetProfileId: string;
   /** Restore even though the backup's url/id differ from the target's (moving an instance). */
   readonly migrate?: boolean;
-  /**
-   * Restore a backup the list flags as replayed only because of its sequence (an older genuine
-   * backup that reappeared, e.g. re-uploaded by hand). Never lifts any other flag: a manifest found
-   * in another folder than its own, a forged, unsigned, damaged or incomplete backup stays refused.
-   */
-  readonly allowReplayed?: boolean;
   /** Stop after the upload (the restore bench measures the desktop half; nothing is swapped). */
   readonly stopAfterUpload?: boolean;
 }
 
 const END_PHASES = ['healthy', 'confirmed', 'rolled-back', 'failed'];
 const isEnd = (phase: string) => END_PHASES.includes(phase);
-/** Replay reasons that only say "older than expected" (the manifest is in its own folder). */
-const SEQUENCE_REASONS = new Set(['older-than-known', 'sequence-not-increasing']);
 
 const majorOf = (v: string | undefined) => (v ? Number(/^(\d+)/.exec(v)?.[1]) : NaN);
 
@@ -90,7 +82,7 @@ export class RestoreService {
     const staging = join(this.opts.dataDir, 'restore', req.backupId);
     const { client, bucket, prefix } = await this.opts.storage.desktopClient(source.id);
     try {
-      // 1. The list must show the backup genuine (G3: a replayed one is refused unless asked for), then
+      // 1. The list must show the backup genuine (G3: replayed, forged, damaged … are refused), then
       //    the manifest, signed by a pinned key of the source server, found where it says it belongs.
       ctx.progress({ step: 'restore.steps.manifest' });
       await this.checkListed(req, source.id, ctx);
@@ -283,22 +275,16 @@ export class RestoreService {
     return { backupId, stamp, keptAside: `${dbName}_pre_${stamp}`, phase: end.phase, ...(adopted ? { adopted: true } : {}) };
   }
 
-  /** The backup list must show the backup genuine; `allowReplayed` lifts only the sequence flags. */
+  /** The backup list must show the backup genuine. */
   private async checkListed(req: RestoreRequest, profileId: string, ctx: JobContext): Promise<void> {
     const listing = await this.opts.catalog.list(profileId, { signal: ctx.signal });
     const entry = listing.entries.find((e) => e.backupId === req.backupId);
     if (!entry) throw new AppError('NOT_FOUND', 'This backup is not in the bucket', { backupId: req.backupId });
-    if (entry.state === 'genuine') return;
-    const sequenceOnly = entry.reasons.length > 0 && entry.reasons.every((r) => SEQUENCE_REASONS.has(r));
-    if (entry.state === 'replayed' && sequenceOnly && req.allowReplayed) {
-      ctx.log(`restoring a backup the list flags as replayed (${entry.reasons.join(', ')}), as asked`);
-      return;
-    }
-    throw new AppError(codeForState(entry.state), `The list flags this backup as ${entry.state}`, {
-      state: entry.state,
-      reasons: entry.reasons,
-      ...(entry.state === 'replayed' && sequenceOnly ? { allowReplayed: true } : {}),
-    });
+    if (entry.state !== 'genuine')
+      throw new AppError(codeForState(entry.state), `The list flags this backup as ${entry.state}`, {
+        state: entry.state,
+        reasons: entry.reasons,
+      });
   }
 
   private async dumpName(staging: string): Promise<string | undefined> {
@@ -457,16 +443,19 @@ async function resumeOffset(session: SshSession, remote: string, local: Hashed):
   const r = await session.exec([
     'sh',
     '-c',
-    '[ -f "$1" ] || exit 0; s=$(stat -c %s "$1"); echo "size $s"; [ "$s" = "$3" ] && echo "sha $(sha256sum <"$1" | cut -c1-64)"; ' +
+    // A whole copy ends it at once; only a partial one is read block by block (once).
+    '[ -f "$1" ] || exit 0; s=$(stat -c %s "$1"); ' +
+      'if [ "$s" = "$3" ] && [ "$(sha256sum <"$1" | cut -c1-64)" = "$4" ]; then echo whole; exit 0; fi; ' +
       'n=$((s / $2)); i=0; while [ $i -lt $n ]; do echo "block $(dd if="$1" bs=$2 skip=$i count=1 iflag=fullblock status=none | sha256sum | cut -c1-64)"; i=$((i + 1)); done',
     'x',
     remote,
     String(RESUME_BLOCK),
     String(local.size),
+    local.sha,
   ]);
   if (r.code !== 0) return 0;
   const lines = r.stdout.split('\n');
-  if (lines.includes(`sha ${local.sha}`)) return local.size;
+  if (lines.includes('whole')) return local.size;
   const there = lines.filter((l) => l.startsWith('block ')).map((l) => l.slice(6));
   let n = 0;
   while (n < there.length && n < local.blocks.length && there[n] === local.blocks[n]) n++;
@@ -532,30 +521,27 @@ async function putFrom(
     let next = from;
     let done = from;
     let stop = false;
-    const worker = async (): Promise<void> => {
+    const writer = async (): Promise<void> => {
+      const buf = Buffer.allocUnsafe(CHUNK);
       try {
-        await write();
+        while (next < size && !stop) {
+          if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+          const pos = next;
+          const len = Math.min(CHUNK, size - pos);
+          next += len;
+          const { bytesRead } = await file.read(buf, 0, len, pos);
+          if (bytesRead !== len) throw new AppError('INTERNAL', `Short read of ${local}`);
+          await request<void>((cb) => sftp.write(handle, buf, 0, len, pos, cb));
+          done += len;
+          onBytes(done);
+        }
       } catch (e) {
-        stop = true;
+        stop = true; // the others stop at their next chunk
         throw e;
       }
     };
-    const write = async (): Promise<void> => {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      while (next < size && !stop) {
-        if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
-        const pos = next;
-        const len = Math.min(CHUNK, size - pos);
-        next += len;
-        const { bytesRead } = await file.read(buf, 0, len, pos);
-        if (bytesRead !== len) throw new AppError('INTERNAL', `Short read of ${local}`);
-        await request<void>((cb) => sftp.write(handle, buf, 0, len, pos, cb));
-        done += len;
-        onBytes(done);
-      }
-    };
-    // Every writer stops before the file is closed (one failing stops the others at their next chunk).
-    const ends = await Promise.allSettled(Array.from({ length: 8 }, worker));
+    // Every writer stops before the file is closed.
+    const ends = await Promise.allSettled(Array.from({ length: 8 }, writer));
     const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
     if (failed) throw failed.reason;
     await request<void>((cb) => sftp.close(handle, cb));
