@@ -58,6 +58,13 @@ function workerLimits(): { maxYoungGenerationSizeMb: number } {
   return { maxYoungGenerationSizeMb: 8 };
 }
 
+/** A new thread running the part-worker script (crypto jobs, or one key job: see pgp/key-worker.ts). */
+export async function startPartWorker(resourceLimits?: { maxYoungGenerationSizeMb: number }): Promise<Worker> {
+  const src = await resolveWorkerSource();
+  const opts = resourceLimits ? { resourceLimits } : {};
+  return src.kind === 'file' ? new Worker(src.url, opts) : new Worker(src.code, { eval: true, ...opts });
+}
+
 /** Default worker count: both cores of the 2-core target box, at most 4. */
 export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
@@ -224,9 +231,7 @@ export class WorkerPartRunner implements PartRunner {
   }
 
   private async spawn(): Promise<Slot> {
-    const src = await resolveWorkerSource();
-    const resourceLimits = workerLimits();
-    const worker = src.kind === 'file' ? new Worker(src.url, { resourceLimits }) : new Worker(src.code, { eval: true, resourceLimits });
+    const worker = await startPartWorker(workerLimits());
     worker.unref();
     const slot: Slot = { worker };
     this.all.add(slot);

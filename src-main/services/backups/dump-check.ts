@@ -109,27 +109,48 @@ export function localDumpChecker(binary: string): DumpChecker {
 }
 
 /**
- * pg_restore in a throwaway container on the server (`docker run --rm -i postgres:<major>-alpine`),
- * the dump fed over the SSH channel's stdin: nothing is written to the server's disk, and the
- * image is the one the stack itself runs.
+ * Runs `docker run --rm -i --network none <args…>` on the server with the dump fed over the SSH
+ * channel's stdin (nothing written to the server's disk; the image is the one the stack runs).
+ * Throws CANCELLED, the dump's own read error, or REMOTE_COMMAND_FAILED when docker itself failed
+ * (125: no image, no daemon; 126/127: command not runnable) or the command exited with one of
+ * `infraCodes`; any other exit is the caller's to judge.
  */
+async function runOnDumpInContainer(
+  session: SshSession,
+  dockerArgs: readonly string[],
+  dump: Readable,
+  signal: AbortSignal,
+  infraCodes: readonly number[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const input = new PassThrough({ highWaterMark: 1 << 20 });
+  const run = await session.stream(['docker', 'run', '--rm', '-i', '--network', 'none', ...dockerArgs], {
+    sudo: true,
+    stdin: input,
+    signal,
+  });
+  let stdout = '';
+  run.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString('utf8')).slice(-(16 << 20))));
+  const [{ code, stderr }, feedError] = await Promise.all([run.done, feed(dump, input, run.done)]);
+  if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+  // A failing backup part surfaces here as the stream's error: that is the real cause.
+  if (isAppError(feedError)) throw feedError;
+  if (code >= 125 || infraCodes.includes(code))
+    throw new AppError('REMOTE_COMMAND_FAILED', `docker run exited with ${code}: ${stderr.trim().slice(-500)}`, {
+      code,
+      stderr: stderr.slice(-2000),
+    });
+  return { code, stdout, stderr };
+}
+
+/** pg_restore -f /dev/null in a throwaway `postgres:<major>-alpine` container on the server. */
 export function serverDumpChecker(session: SshSession, major: number): DumpChecker {
   return async (dump, signal) => {
-    const input = new PassThrough({ highWaterMark: 1 << 20 });
-    const run = await session.stream(
-      ['docker', 'run', '--rm', '-i', '--network', 'none', `postgres:${major}-alpine`, 'pg_restore', '-f', '/dev/null'],
-      { sudo: true, stdin: input, signal },
+    const { code, stderr } = await runOnDumpInContainer(
+      session,
+      [`postgres:${major}-alpine`, 'pg_restore', '-f', '/dev/null'],
+      dump,
+      signal,
     );
-    run.stdout.resume();
-    const [{ code, stderr }, feedError] = await Promise.all([run.done, feed(dump, input, run.done)]);
-    if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
-    if (isAppError(feedError)) throw feedError;
-    // docker run: 125 = docker itself failed (no image, no daemon), 126/127 = command not runnable.
-    if (code >= 125)
-      throw new AppError('REMOTE_COMMAND_FAILED', `docker run exited with ${code}: ${stderr.trim().slice(-500)}`, {
-        code,
-        stderr: stderr.slice(-2000),
-      });
     if (code !== 0) throw unreadable('server', code, stderr);
   };
 }
@@ -180,37 +201,12 @@ export const RESTORE_DRILL_SCRIPT = [
  */
 export function serverRestoreDrill(session: SshSession, major: number): RestoreDrill {
   return async (dump, signal) => {
-    const input = new PassThrough({ highWaterMark: 1 << 20 });
-    const run = await session.stream(
-      [
-        'docker',
-        'run',
-        '--rm',
-        '-i',
-        '--network',
-        'none',
-        '--user',
-        'postgres',
-        '--entrypoint',
-        '/bin/sh',
-        '-e',
-        `OHITORI_COUNT_SQL=${COUNT_ROWS_SQL}`,
-        `postgres:${major}-alpine`,
-        '-c',
-        RESTORE_DRILL_SCRIPT,
-      ],
-      { sudo: true, stdin: input, signal },
-    );
-    let stdout = '';
-    run.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString('utf8')).slice(-(16 << 20))));
-    const [{ code, stderr }, feedError] = await Promise.all([run.done, feed(dump, input, run.done)]);
-    if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
-    if (isAppError(feedError)) throw feedError;
-    if (code >= 125 || code === 3)
-      throw new AppError('REMOTE_COMMAND_FAILED', `The restore drill's container failed (exit ${code}): ${stderr.trim().slice(-500)}`, {
-        code,
-        stderr: stderr.slice(-2000),
-      });
+    const args = [
+      ...['--user', 'postgres', '--entrypoint', '/bin/sh', '-e', `OHITORI_COUNT_SQL=${COUNT_ROWS_SQL}`],
+      ...[`postgres:${major}-alpine`, '-c', RESTORE_DRILL_SCRIPT],
+    ];
+    // Exit 3: the container could not do its part (not the backup's fault).
+    const { code, stdout, stderr } = await runOnDumpInContainer(session, args, dump, signal, [3]);
     if (code !== 0)
       throw new AppError('BACKUP_RESTORE_DRILL_FAILED', 'The database dump does not restore into a fresh database', {
         where: 'server',

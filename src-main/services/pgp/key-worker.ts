@@ -1,6 +1,5 @@
-import { Worker } from 'node:worker_threads';
 import { AppError, isAppError, type AppErrorData } from '../../shared/errors';
-import { resolveWorkerSource } from '../backup-format/worker-pool';
+import { startPartWorker } from '../backup-format/worker-pool';
 
 /** What a throwaway key worker does: one passphrase operation on one key. */
 export type KeyJob =
@@ -21,8 +20,7 @@ export type KeyJobReply =
  * The worker is the part-worker script (it already bundles openpgp), see worker-pool.ts.
  */
 export async function runKeyJob(job: KeyJob): Promise<Extract<KeyJobReply, { t: 'key-done' }>> {
-  const src = await resolveWorkerSource();
-  const worker = src.kind === 'file' ? new Worker(src.url) : new Worker(src.code, { eval: true });
+  const worker = await startPartWorker();
   try {
     const reply = await new Promise<KeyJobReply>((resolve, reject) => {
       worker.once('message', resolve);
