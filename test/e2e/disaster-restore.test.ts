@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { api } from 'misskey-js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,8 @@ import { createNodeFetch, mapLookup } from '../../src-main/services/misskey/reso
 import { loadLabEnv, type LabEnv, type LabServerName } from '../lab/env';
 import { runInServer } from '../lab/server';
 import { uniqueName } from '../integration/lab/lab-ssh';
-import { APP_STACK_DIR, labStorageSettings, removeAppStack, restoreLabCaddyfile } from '../support/app-stack';
+import { APP_STACK_DIR, labStorageSettings, onServer, psqlOn, stackCompose, stackDigest, wipeServer } from '../support/app-stack';
+import { createBucket, labS3 } from '../support/s3-backups';
 import {
   addServerProfile,
   expectAttr,
@@ -40,33 +41,6 @@ const KEY_PASSPHRASE = 'disaster desktop key passphrase 2';
 const HOME = 'home (a)';
 const FRESH = 'fresh (b)';
 
-const on = async (s: LabServerName, script: string): Promise<string> => {
-  const r = await runInServer(s, ['bash', '-c', script], { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`on ${s}: ${script}\n${r.stderr.toString()}`);
-  return r.stdout.toString();
-};
-const compose = (args: string) => `cd ${APP_STACK_DIR} && docker compose -f compose.yml ${args}`;
-const psql = (s: LabServerName, sql: string, db = 'misskey') =>
-  on(s, compose(`exec -T db psql -U misskey -d ${db} -v ON_ERROR_STOP=1 -At -c ${JSON.stringify(sql)}`));
-
-/** Every public table's row count and md5 over its rows, and the SHA-256 of every file under files/. */
-async function digest(s: LabServerName): Promise<{ db: Record<string, string>; files: string }> {
-  const db: Record<string, string> = {};
-  for (const t of (await psql(s, "select tablename from pg_tables where schemaname = 'public' order by 1")).trim().split('\n'))
-    db[t] = (await psql(s, `select count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from "${t}" x`)).trim();
-  return { db, files: await on(s, `cd ${APP_STACK_DIR}/files && find . -type f -print0 | sort -z | xargs -0 -r sha256sum`) };
-}
-
-/** The server's state wiped: stack, Caddy site, backup job and restore leftovers. */
-const wipe = async (s: LabServerName) => {
-  await removeAppStack(s);
-  await restoreLabCaddyfile(s);
-  await on(
-    s,
-    'rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup /home/ohadmin/.ohitori-restore',
-  );
-};
-
 describe('browser mode: disaster recovery from lab server A onto a fresh server B under the same domain', () => {
   let env: LabEnv;
   let app: BrowserModeApp;
@@ -81,7 +55,7 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
    * server's Caddy root (what the app pins at setup), through the app's own node fetch.
    */
   const httpsTo = async (server: LabServerName) => {
-    const ca = JSON.parse(await on(server, 'curl -sSf http://localhost:2019/pki/ca/local')) as { root_certificate: string };
+    const ca = JSON.parse(await onServer(server, 'curl -sSf http://localhost:2019/pki/ca/local')) as { root_certificate: string };
     return createNodeFetch({ lookup: mapLookup(new Map([[env.restoreDomain, env.servers[server].ip]])), ca: ca.root_certificate });
   };
   /** misskey-js against the instance under the restore domain on `server`. */
@@ -112,22 +86,17 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
 
   // What A held when it backed up, and what B must hold after the restore.
   let backupId: string;
-  let before: Awaited<ReturnType<typeof digest>>;
+  let before: Awaited<ReturnType<typeof stackDigest>>;
   let admin: { id: string; token: string };
   let upload: { id: string; url: string; md5: string; bytes: Buffer };
   let noteId: string;
 
   beforeAll(async () => {
     env = loadLabEnv();
-    await wipe('a');
-    await wipe('b');
-    s3 = new S3Client({
-      endpoint: env.s3.endpoint,
-      region: env.s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await wipeServer('a');
+    await wipeServer('b');
+    s3 = labS3(env);
+    await createBucket(s3, bucket);
     // The state a user has after adding the server, Keys and Storage (those screens have their own
     // e2e tests). No host key is pinned: the wizard asks for it.
     dataDir = await mkdtemp(join(tmpdir(), 'ohitori-e2e-'));
@@ -154,8 +123,8 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
     if (dataDir) await removeDir(dataDir);
     s3?.destroy();
     if (env) {
-      await wipe('a');
-      await wipe('b');
+      await wipeServer('a');
+      await wipeServer('b');
     }
   });
 
@@ -167,10 +136,10 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
       stackDir: APP_STACK_DIR,
       hostKeyFingerprint: env.servers.a.hostKeyFingerprint,
     });
-    expect(await on('a', `cat ${APP_STACK_DIR}/.config/default.yml`)).toContain(`url: https://${env.restoreDomain}`);
+    expect(await onServer('a', `cat ${APP_STACK_DIR}/.config/default.yml`)).toContain(`url: https://${env.restoreDomain}`);
 
     // Through the Misskey API (the double follows misskey-js's contracts), under the restore domain.
-    const setupPassword = /^setupPassword: *"?([^"\n]+)"?$/m.exec(await on('a', `cat ${APP_STACK_DIR}/.config/default.yml`))?.[1];
+    const setupPassword = /^setupPassword: *"?([^"\n]+)"?$/m.exec(await onServer('a', `cat ${APP_STACK_DIR}/.config/default.yml`))?.[1];
     expect(setupPassword).toBeTruthy();
     const created = await (
       await client('a')
@@ -187,14 +156,14 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
     // Bulk state the double seeds straight into its tables and files: users (a moderator, a
     // suspended one, remote ones), Japanese notes with emoji, drive files with every byte value
     // and non-ASCII names, a custom emoji, relays, blocked and silenced hosts, limited tokens.
-    await on('a', compose('exec -T web node /double/server.mjs seed --users 4 --notes 120 --files 4'));
+    await onServer('a', stackCompose('exec -T web node /double/server.mjs seed --users 4 --notes 120 --files 4'));
     // And a file put there by hand, under a non-ASCII folder, owned by Misskey's UID like the rest.
-    await on(
+    await onServer(
       'a',
       `mkdir -p "${APP_STACK_DIR}/files/ドライブ" && head -c 700000 /dev/urandom >"${APP_STACK_DIR}/files/ドライブ/画像 1.png" && chown -R 991:991 ${APP_STACK_DIR}/files`,
     );
-    expect(Number(await psql('a', 'select count(*) from "user"'))).toBeGreaterThanOrEqual(5);
-    expect(Number(await psql('a', 'select count(*) from "relay"'))).toBeGreaterThanOrEqual(2);
+    expect(Number(await psqlOn('a', 'select count(*) from "user"'))).toBeGreaterThanOrEqual(5);
+    expect(Number(await psqlOn('a', 'select count(*) from "relay"'))).toBeGreaterThanOrEqual(2);
   }, 600_000);
 
   it('installs nightly backups on A and backs up now from the Backups screen', async () => {
@@ -211,14 +180,14 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
     backupId = (await row.getAttribute('data-run-backup'))!;
     expect(backupId).toMatch(/^\d{8}T\d{6}Z-\d{8}$/);
     // A as it was backed up (nothing writes to it between the run and here).
-    before = await digest('a');
+    before = await stackDigest('a');
     expect(Object.keys(before.db)).toEqual(expect.arrayContaining(['user', 'note', 'drive_file', 'relay', 'meta', 'access_token']));
     expect(before.files).toContain('./ドライブ/画像 1.png');
     expect(before.files.trim().split('\n').length).toBeGreaterThanOrEqual(6);
   }, 600_000);
 
   it('A is destroyed; fresh server B is added and set up through the wizard under the same domain', async () => {
-    await wipe('a');
+    await wipeServer('a');
     expect((await runInServer('a', ['test', '-e', `${APP_STACK_DIR}/files`])).code).not.toBe(0);
     const gone = await client('a');
     await expect(gone.request('meta', {})).rejects.toThrow();
@@ -242,8 +211,8 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
       hostKeyFingerprint: env.servers.b.hostKeyFingerprint,
     });
     // A new, empty instance: nothing of A's yet.
-    expect(await psql('b', `select count(*) from "user" where id = '${admin.id}'`)).toBe('0\n');
-    expect((await digest('b')).db).not.toEqual(before.db);
+    expect(await psqlOn('b', `select count(*) from "user" where id = '${admin.id}'`)).toBe('0\n');
+    expect((await stackDigest('b')).db).not.toEqual(before.db);
   }, 600_000);
 
   it('restores A’s backup onto B from the Restore screen: everything comes back under the same domain', async () => {
@@ -274,7 +243,7 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
     await expectAttr(screen.locator('[data-restore-phase]'), 'data-restore-phase', 'healthy', 60_000);
 
     // Every table and every file as A had them when it backed up.
-    const after = await digest('b');
+    const after = await stackDigest('b');
     expect(after.db).toEqual(before.db);
     expect(after.files).toBe(before.files);
 
@@ -293,7 +262,7 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
     expect(createHash('md5').update(served.body).digest('hex')).toBe(upload.md5);
     expect(served.body.equals(upload.bytes)).toBe(true);
     expect(noteId).toBeTruthy();
-    expect(await psql('b', `select text from note where id = '${noteId}'`)).toBe('災害復旧のテスト 🌸 バックアップから戻せるかな？\n');
+    expect(await psqlOn('b', `select text from note where id = '${noteId}'`)).toBe('災害復旧のテスト 🌸 バックアップから戻せるかな？\n');
 
     // The app sees it too: the dashboard reaches the instance on B over HTTPS (Caddy's root pinned at B's setup).
     await page.click('[data-route="dashboard"]');
@@ -301,10 +270,10 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
   }, 900_000);
 
   it('confirms in the Japanese Restore screen, and B drops the data it kept aside', async () => {
-    const restored = await digest('b');
-    const stamps = (await on('b', `ls -d ${APP_STACK_DIR}/files.pre-* 2>/dev/null || true`)).trim().split('\n').filter(Boolean);
+    const restored = await stackDigest('b');
+    const stamps = (await onServer('b', `ls -d ${APP_STACK_DIR}/files.pre-* 2>/dev/null || true`)).trim().split('\n').filter(Boolean);
     expect(stamps).toHaveLength(1);
-    expect(await psql('b', "select count(*) from pg_database where datname like 'misskey\\_pre\\_%'", 'postgres')).toBe('1\n');
+    expect(await psqlOn('b', "select count(*) from pg_database where datname like 'misskey\\_pre\\_%'", 'postgres')).toBe('1\n');
 
     // A window opened afresh (Japanese): the target is the server of the newest restore, B (not the
     // first profile, A), and the restore waiting there is shown from the server's own state.
@@ -322,9 +291,9 @@ describe('browser mode: disaster recovery from lab server A onto a fresh server 
     await expectText(screen.locator('[data-restore-confirmed]'), '古いデータを削除しました', 60_000);
     await expectAttr(screen.locator('[data-restore-phase]'), 'data-restore-phase', 'confirmed', 60_000);
 
-    expect((await on('b', `ls -d ${APP_STACK_DIR}/files.pre-* 2>/dev/null || true`)).trim()).toBe('');
-    expect(await psql('b', "select count(*) from pg_database where datname like 'misskey\\_pre\\_%'", 'postgres')).toBe('0\n');
+    expect((await onServer('b', `ls -d ${APP_STACK_DIR}/files.pre-* 2>/dev/null || true`)).trim()).toBe('');
+    expect(await psqlOn('b', "select count(*) from pg_database where datname like 'misskey\\_pre\\_%'", 'postgres')).toBe('0\n');
     // Confirming changed nothing of the restored instance.
-    expect(await digest('b')).toEqual(restored);
+    expect(await stackDigest('b')).toEqual(restored);
   }, 300_000);
 });

@@ -101,3 +101,37 @@ export function labStorageSettings(env: LabEnv, profileId: string, bucket: strin
     serverSecret: env.s3.secretAccessKey,
   };
 }
+
+/** A root shell script on a lab server (assertions and fault injection; the app itself goes through SSH). */
+export async function onServer(server: LabServerName, script: string): Promise<string> {
+  const r = await runInServer(server, ['bash', '-c', script], { timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`on ${server}: ${script}\n${r.stderr.toString()}`);
+  return r.stdout.toString();
+}
+
+/** `docker compose <args>` in the app's stack directory (a shell line for onServer). */
+export const stackCompose = (args: string): string => `cd ${APP_STACK_DIR} && docker compose -f compose.yml ${args}`;
+
+/** One SQL statement in the stack's database (or `db`), unaligned output. */
+export const psqlOn = (server: LabServerName, sql: string, db = 'misskey'): Promise<string> =>
+  onServer(server, stackCompose(`exec -T db psql -U misskey -d ${db} -v ON_ERROR_STOP=1 -At -c ${JSON.stringify(sql)}`));
+
+/** Every public table's row count and md5 over its rows, and the SHA-256 of every file under files/. */
+export async function stackDigest(server: LabServerName): Promise<{ db: Record<string, string>; files: string }> {
+  const db: Record<string, string> = {};
+  for (const t of (await psqlOn(server, "select tablename from pg_tables where schemaname = 'public' order by 1")).trim().split('\n'))
+    db[t] = (
+      await psqlOn(server, `select count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from "${t}" x`)
+    ).trim();
+  return { db, files: await onServer(server, `cd ${APP_STACK_DIR}/files && find . -type f -print0 | sort -z | xargs -0 -r sha256sum`) };
+}
+
+/** The server's state wiped: stack, Caddy site, backup job and restore leftovers. */
+export async function wipeServer(server: LabServerName): Promise<void> {
+  await removeAppStack(server);
+  await restoreLabCaddyfile(server);
+  await onServer(
+    server,
+    'rm -rf /etc/ohitori/* /var/lib/ohitori/* /usr/local/lib/ohitori/* /etc/cron.d/ohitori-backup /home/ohadmin/.ohitori-restore',
+  );
+}
