@@ -57,9 +57,12 @@ function watchRunner(controller: AbortController): () => void {
       return false;
     }
   };
-  const t = setInterval(() => {
+  const check = () => {
     if (!alive()) controller.abort(new AppError('CANCELLED', 'The runner that started this job is gone'));
-  }, 500);
+  };
+  // At once too: a runner killed during `docker run` leaves the daemon to start this container alone.
+  check();
+  const t = setInterval(check, 500);
   return () => clearInterval(t);
 }
 

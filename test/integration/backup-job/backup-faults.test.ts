@@ -21,13 +21,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function noPlaintextLeft(): Promise<void> {
   // The container is gone (it watches the runner), staging is empty, nobody holds the unlinked dump.
-  for (let i = 0; i < 60; i++) {
-    if ((await mustOnA('docker ps -q --filter name=ohitori-backup-run')).trim() === '') break;
+  // A runner killed during `docker run` leaves the daemon to create and start the container on its
+  // own a moment later, so "gone" must hold for three checks in a row. A container the kill caught
+  // between create and start may remain 'created' (it never ran, holds no data); the next run
+  // removes it, which the caller checks at the end.
+  const states = async () => (await mustOnA("docker ps -a --filter name=ohitori-backup-run --format '{{.ID}} {{.State}}'")).trim();
+  let quiet = 0;
+  for (let i = 0; i < 120 && quiet < 3; i++) {
+    quiet = /\b(running|restarting|removing)\b/.test(await states()) ? 0 : quiet + 1;
     await sleep(500);
   }
-  // Nothing runs any more. A container the kill caught between create and start may remain (it
-  // never ran, holds no data); the next run removes it, which the caller checks at the end.
-  expect((await mustOnA('docker ps -q --filter name=ohitori-backup-run')).trim()).toBe('');
+  const left = (await mustOnA('docker ps -q --filter name=ohitori-backup-run')).trim();
+  const why = left
+    ? (await onA(`docker inspect -f '{{.State.StartedAt}} {{.Config.Env}}' ${left}; docker logs -t ${left} 2>&1 | tail -n 40; date -u`)).out
+    : '';
+  expect(left, why).toBe('');
   expect((await mustOnA('find /var/lib/ohitori/staging -mindepth 1 | wc -l')).trim()).toBe('0');
   expect((await onA("ls -l /proc/[0-9]*/fd 2>/dev/null | grep -c 'db.dump (deleted)'")).out.trim()).toBe('0');
 }
