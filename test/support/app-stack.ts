@@ -112,17 +112,26 @@ export async function onServer(server: LabServerName, script: string): Promise<s
 /** `docker compose <args>` in the app's stack directory (a shell line for onServer). */
 export const stackCompose = (args: string): string => `cd ${APP_STACK_DIR} && docker compose -f compose.yml ${args}`;
 
+/** A shell line running one SQL statement in the stack's database (or `db`), unaligned output. */
+export const psqlLine = (sql: string, db = 'misskey'): string =>
+  stackCompose(`exec -T db psql -U misskey -d ${db} -v ON_ERROR_STOP=1 -At -c ${JSON.stringify(sql)}`);
+
 /** One SQL statement in the stack's database (or `db`), unaligned output. */
-export const psqlOn = (server: LabServerName, sql: string, db = 'misskey'): Promise<string> =>
-  onServer(server, stackCompose(`exec -T db psql -U misskey -d ${db} -v ON_ERROR_STOP=1 -At -c ${JSON.stringify(sql)}`));
+export const psqlOn = (server: LabServerName, sql: string, db = 'misskey'): Promise<string> => onServer(server, psqlLine(sql, db));
 
 /** Every public table's row count and md5 over its rows, and the SHA-256 of every file under files/. */
 export async function stackDigest(server: LabServerName): Promise<{ db: Record<string, string>; files: string }> {
+  const tables = (await psqlOn(server, "select tablename from pg_tables where schemaname = 'public' order by 1")).trim().split('\n');
+  // One query for every table (row count and a digest of all rows), one `table=count:md5` line each.
+  const sql = tables
+    .map((t) => `select '${t}' || '=' || count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from "${t}" x`)
+    .join(' union all ');
   const db: Record<string, string> = {};
-  for (const t of (await psqlOn(server, "select tablename from pg_tables where schemaname = 'public' order by 1")).trim().split('\n'))
-    db[t] = (
-      await psqlOn(server, `select count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from "${t}" x`)
-    ).trim();
+  for (const line of (await psqlOn(server, sql)).trim().split('\n')) {
+    const eq = line.indexOf('=');
+    db[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  if (Object.keys(db).length !== tables.length) throw new Error(`stackDigest: ${tables.length} tables, ${Object.keys(db).length} digests`);
   return { db, files: await onServer(server, `cd ${APP_STACK_DIR}/files && find . -type f -print0 | sort -z | xargs -0 -r sha256sum`) };
 }
 

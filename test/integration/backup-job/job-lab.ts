@@ -4,7 +4,7 @@ import type { Services } from '../../../src-main/services/app-services';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
 import type { LabEnv } from '../../lab/env';
 import { runInServer } from '../../lab/server';
-import { labStorageSettings, APP_STACK_DIR, appServicesFor, removeAppStack, restoreLabCaddyfile } from '../../support/app-stack';
+import { labStorageSettings, appServicesFor, psqlLine, removeAppStack, restoreLabCaddyfile, stackCompose } from '../../support/app-stack';
 
 export const DESKTOP_PASSPHRASE = 'correct horse battery staple 42';
 export const RUNNER = '/usr/local/lib/ohitori/ohitori-backup';
@@ -26,9 +26,8 @@ export async function mustOnA(script: string, timeoutMs = 120_000): Promise<stri
   return r.out;
 }
 
-export const compose = (args: string) => `cd ${APP_STACK_DIR} && docker compose -f compose.yml ${args}`;
-export const psql = (sql: string, db = 'misskey') =>
-  compose(`exec -T db psql -U misskey -d ${db} -v ON_ERROR_STOP=1 -At -c ${JSON.stringify(sql)}`);
+export const compose = stackCompose;
+export const psql = psqlLine;
 
 export const JOB_LAB_VAULT = 'vault passphrase for the job tests 1';
 

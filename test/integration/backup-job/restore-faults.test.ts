@@ -33,7 +33,7 @@ import type { Progress } from '../../../src-main/shared/progress';
 import type { RestoreResult } from '../../../src-main/shared/restore';
 import { loadLabEnv } from '../../lab/env';
 import { startFaultProxy, type FaultProxy } from '../../lab/fault-proxy';
-import { APP_STACK_DIR } from '../../support/app-stack';
+import { APP_STACK_DIR, stackDigest } from '../../support/app-stack';
 import { uniqueName } from '../lab/lab-ssh';
 import { DESKTOP_PASSPHRASE, mustOnA, onA, psql, runJob, setUpJobLab, type JobLab } from './job-lab';
 
@@ -43,25 +43,8 @@ const UPLOADS = '/home/ohadmin/.ohitori-restore';
 const STATE = '/var/lib/ohitori/restore/state.json';
 const SCRIPT = '/usr/local/lib/ohitori/ohitori-restore';
 
-interface Live {
-  db: Record<string, string>;
-  files: string;
-}
-async function liveState(): Promise<Live> {
-  const tables = (await mustOnA(psql("select tablename from pg_tables where schemaname = 'public' order by 1"))).trim().split('\n');
-  // One query for every table (row count and a digest of all rows), one line per table.
-  const sql = tables
-    .map((t) => `select '${t}' || '=' || count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from "${t}" x`)
-    .join(' union all ');
-  const db: Record<string, string> = {};
-  for (const line of (await mustOnA(psql(sql))).trim().split('\n')) {
-    const eq = line.indexOf('=');
-    db[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  expect(Object.keys(db).sort()).toEqual([...tables].sort());
-  const files = await mustOnA(`cd ${APP_STACK_DIR}/files && find . -type f -print0 | sort -z | xargs -0 -r sha256sum`);
-  return { db, files };
-}
+type Live = Awaited<ReturnType<typeof stackDigest>>;
+const liveState = (): Promise<Live> => stackDigest('a');
 
 interface Outcome {
   ok: boolean;
