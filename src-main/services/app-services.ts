@@ -3,6 +3,7 @@ import type { AppEvent } from '../shared/jobs';
 import { SigningKeyPins } from './backups/signing-pins';
 import { BackupJobService } from './backup-job/backup-job-service';
 import { RestoreService } from './restore/restore-service';
+import { scratchDir, sweepScratch } from './files/scratch-dir';
 import { JobRunner } from './jobs/job-runner';
 import { KeysService } from './keys/keys-service';
 import { SetupService, setupPasswordName } from './setup/setup-service';
@@ -52,6 +53,8 @@ export interface Services {
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  // Decrypted data a killed earlier run left behind (restore staging, parts being verified).
+  await sweepScratch(options.dataDir);
   const vault = await Vault.open({
     dataDir: options.dataDir,
     ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
@@ -125,6 +128,7 @@ function createBackups(d: {
   const verifier = new BackupVerifier({
     catalog,
     keyring: d.keys.keyring,
+    tempBase: scratchDir(d.dataDir),
     openSession: async (profileId, ctx) => openProfileSession(await d.profiles.get(profileId), d.vault, d.hostKeys, ctx),
   });
   const drill = new BackupDrill({ catalog, verifier, jobs: d.jobs, profileIds: async () => (await d.profiles.list()).map((p) => p.id) });

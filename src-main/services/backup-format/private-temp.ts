@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +14,7 @@ export interface PrivateTempDir {
 }
 
 export async function createPrivateTempDir(base: string = tmpdir()): Promise<PrivateTempDir> {
+  await mkdir(base, { recursive: true, mode: 0o700 });
   const path = await mkdtemp(join(base, 'ohitori-restore-'));
   return {
     path,

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PrivateKey } from 'openpgp';
 import tar from 'tar-stream';
+import { scratchDir } from '../files/scratch-dir';
 import { AppError } from '../../shared/errors';
 import type { RestoreResult, RestoreServerState } from '../../shared/restore';
 import type { ServerProfile } from '../../shared/domain';
@@ -79,7 +80,7 @@ export class RestoreService {
     if (!BACKUP_ID_PATTERN.test(req.backupId)) throw new AppError('INVALID_ARGUMENT', 'Bad backup id');
     const source = await this.opts.profile(req.sourceProfileId);
     const target = await this.opts.profile(req.targetProfileId);
-    const staging = join(this.opts.dataDir, 'restore', req.backupId);
+    const staging = join(scratchDir(this.opts.dataDir), `restore-${req.backupId}`);
     const { client, bucket, prefix } = await this.opts.storage.desktopClient(source.id);
     try {
       // 1. The list must show the backup genuine (G3: replayed, forged, damaged … are refused), then

@@ -16,6 +16,7 @@
  *    aside until confirmed.
  */
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { readdir } from 'node:fs/promises';
 import { readKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferEntry } from '../../../src-main/services/backup-format/archive';
@@ -23,6 +24,7 @@ import { writeBackup } from '../../../src-main/services/backup-format/backup-wri
 import { backupIdFor, MANIFEST_NAME } from '../../../src-main/services/backup-format/format';
 import { signManifest, verifyManifest } from '../../../src-main/services/backup-format/manifest-signing';
 import { InlinePartRunner } from '../../../src-main/services/backup-format/part-runner';
+import { scratchDir } from '../../../src-main/services/files/scratch-dir';
 import type { JobContext } from '../../../src-main/services/jobs/job-runner';
 import { generateServerSigningKey } from '../../../src-main/services/pgp/key-generate';
 import { RestoreService, type RestoreRequest } from '../../../src-main/services/restore/restore-service';
@@ -370,6 +372,8 @@ describe('restore: tampered backups and kills at every step (lab server A throug
       expect(r.killed, why(r)).toBe(true);
       expect(r.ok).toBe(false);
       expect(proxy.stats().accepted).toBe(accepted);
+      // The decrypted staging copy on this computer went with the job.
+      expect(await readdir(scratchDir(lab.services.options.dataDir)).catch(() => [])).toEqual([]);
       expect(['none', 'confirmed']).toContain(await settled()); // no swap began
       await healthyAs('old', old);
       await rerunAndConfirm(old, false);
