@@ -1,15 +1,29 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabEnv, LAB_SERVER_NAMES, type LabEnv } from '../../lab/env';
 import { labSsh, sftpOf, sshCheck, sshExec, uniqueName, waitFor, type LabSsh } from './lab-ssh';
 
-/** Lines sshd (LogLevel VERBOSE) wrote about one client connection, found by its source port. */
-function sshdLinesFor(env: LabEnv, server: 'a' | 'b', localPort: number): string[] {
-  return readFileSync(env.servers[server].sshdLog, 'utf8')
-    .split('\n')
-    .filter((l) => new RegExp(`${env.hostIp} port ${localPort}\\b`).test(l));
+/**
+ * Lines sshd (LogLevel VERBOSE) wrote about one client connection, found by its source port: only
+ * what was logged after `from` (a byte offset taken before connecting), from that connection's
+ * "Connection from" up to its first "closed"/"reset" line. The log is shared by every test file
+ * of the run, and a later connection of another file may reuse the same source port.
+ */
+function sshdLinesFor(env: LabEnv, server: 'a' | 'b', localPort: number, from: number): string[] {
+  const port = new RegExp(`${env.hostIp} port ${localPort}\\b`);
+  const lines = readFileSync(env.servers[server].sshdLog).subarray(from).toString('utf8').split('\n');
+  const start = lines.findIndex((l) => port.test(l) && /Connection from/.test(l));
+  if (start < 0) return lines.filter((l) => port.test(l));
+  const mine: string[] = [];
+  for (const l of lines.slice(start)) {
+    if (!port.test(l)) continue;
+    mine.push(l);
+    if (/closed|reset|Disconnected/i.test(l)) break;
+  }
+  return mine;
 }
+const logSize = (env: LabEnv, server: 'a' | 'b'): number => statSync(env.servers[server].sshdLog).size;
 const AUTH_LINE = /Accepted|Failed|Postponed|Invalid user|authentication/i;
 
 describe('lab: SSH to both servers', () => {
@@ -24,16 +38,17 @@ describe('lab: SSH to both servers', () => {
 
   it('refuses a wrong host key fingerprint before any authentication', async () => {
     const stats = { authCalls: 0, localPort: 0 };
+    const from = logSize(env, 'a');
     const wrong = 'SHA256:' + createHash('sha256').update('not the host key').digest('base64').replace(/=+$/, '');
     await expect(labSsh(env, 'a', { fingerprint: wrong, stats })).rejects.toThrow(/verification failed/i);
     expect(stats.authCalls).toBe(0);
     // sshd saw the connection, and no authentication attempt on it
     await waitFor(
       'sshd to log the refused connection',
-      async () => sshdLinesFor(env, 'a', stats.localPort).some((l) => /closed|reset|Connection from/.test(l)),
+      async () => sshdLinesFor(env, 'a', stats.localPort, from).some((l) => /closed|reset|Connection from/.test(l)),
       10_000,
     );
-    const lines = sshdLinesFor(env, 'a', stats.localPort);
+    const lines = sshdLinesFor(env, 'a', stats.localPort, from);
     expect(lines.some((l) => /Connection from/.test(l))).toBe(true);
     expect(lines.filter((l) => AUTH_LINE.test(l))).toEqual([]);
     // Server B's fingerprint does not open server A either.
@@ -42,13 +57,14 @@ describe('lab: SSH to both servers', () => {
 
   it.each(LAB_SERVER_NAMES)('server %s: pinned key login, exec exit code and stdout, its own dockerd', async (server) => {
     const stats = { authCalls: 0, localPort: 0 };
+    const from = logSize(env, server);
     const c = await labSsh(env, server, { stats });
     open.push(c);
     expect(stats.authCalls).toBeGreaterThan(0);
     // Positive control for the "no auth attempt" check above: this login is in the sshd log.
     await waitFor(
       'sshd to log the accepted key',
-      async () => sshdLinesFor(env, server, stats.localPort).some((l) => /Accepted publickey for ohadmin/.test(l)),
+      async () => sshdLinesFor(env, server, stats.localPort, from).some((l) => /Accepted publickey for ohadmin/.test(l)),
       10_000,
     );
     const r = await sshExec(
@@ -104,11 +120,12 @@ describe('lab: SSH to both servers', () => {
 
   it('password user: password login, sudo needs the password (sudo -S on stdin), docker only via sudo', async () => {
     const stats = { authCalls: 0, localPort: 0 };
+    const from = logSize(env, 'a');
     const c = await labSsh(env, 'a', { user: 'pass', stats });
     open.push(c);
     await waitFor(
       'sshd to log the accepted password',
-      async () => sshdLinesFor(env, 'a', stats.localPort).some((l) => /Accepted password for ohpass/.test(l)),
+      async () => sshdLinesFor(env, 'a', stats.localPort, from).some((l) => /Accepted password for ohpass/.test(l)),
       10_000,
     );
     const noPw = await sshExec(c.client, 'sudo -n true');
