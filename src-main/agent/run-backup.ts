@@ -118,7 +118,7 @@ export async function runBackup(input: RunBackupInput, result: { -readonly [K in
       else if (!counted.ok) print(`warning: no row counts in the manifest: ${counted.reason}`);
       else {
         result.tables = Object.keys(counted.tables).length;
-        return { ...counted.tables };
+        return counted.tables;
       }
       return undefined;
     };

@@ -15,6 +15,9 @@ const partSchema = z.strictObject({
 });
 
 /** Schema of the signed manifest, format version 1 (docs/backup-format.md §Manifest). */
+/** Rows per table, `schema.table` → rows: the manifest's `tables`, and what the restore drill counts. */
+export const rowCountsSchema = z.record(z.string().min(1).max(300), z.number().int().nonnegative());
+
 export const manifestSchema = z.strictObject({
   format: z.literal(FORMAT_NAME),
   formatVersion: z.literal(FORMAT_VERSION),
@@ -42,7 +45,7 @@ export const manifestSchema = z.strictObject({
    * Rows per table (`schema.table` → rows) of the database dump, counted by the job from the dump
    * itself while it was archived. Optional: older backups, and dumps the job could not follow, have none.
    */
-  tables: z.record(z.string().min(1).max(300), z.number().int().nonnegative()).optional(),
+  tables: rowCountsSchema.optional(),
 });
 
 export type BackupManifest = z.infer<typeof manifestSchema>;

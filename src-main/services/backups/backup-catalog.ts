@@ -162,9 +162,11 @@ export class BackupCatalog {
   /** Stores a verify result (shown in the list and on the dashboard). */
   async recordVerify(profileId: string, backupId: string, record: VerifyRecord): Promise<void> {
     await this.deps.store.update(profileId, (s) => {
-      s.verified[backupId] = record.restoreDrill
-        ? { ...record, restoreDrill: { ...record.restoreDrill, mismatches: [...record.restoreDrill.mismatches] } }
-        : { ...record, restoreDrill: undefined };
+      const { restoreDrill, ...rest } = record;
+      s.verified[backupId] = {
+        ...rest,
+        ...(restoreDrill ? { restoreDrill: { ...restoreDrill, mismatches: [...restoreDrill.mismatches] } } : {}),
+      };
     });
   }
 

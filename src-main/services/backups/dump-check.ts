@@ -2,7 +2,9 @@ import { execFile, spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import type { RowCountMismatchRecord } from '../../shared/backups';
 import { AppError, isAppError } from '../../shared/errors';
+import { rowCountsSchema } from '../backup-format/manifest';
 import type { SshSession } from '../ssh/ssh-session';
 
 /**
@@ -217,31 +219,18 @@ export function serverRestoreDrill(session: SshSession, major: number): RestoreD
   };
 }
 
-/** The counting query's one line of JSON, checked. */
+/** The counting query's one line of JSON, checked like the manifest's `tables`. */
 export function parseRowCounts(out: string): Record<string, number> {
   let raw: unknown;
   try {
     raw = JSON.parse(out.trim());
   } catch {
-    throw new AppError('REMOTE_COMMAND_FAILED', 'The restore drill printed no row counts', { stdout: out.slice(-500) });
+    raw = undefined;
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-    throw new AppError('REMOTE_COMMAND_FAILED', 'The restore drill printed no row counts', { stdout: out.slice(-500) });
-  const counts: Record<string, number> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-      throw new AppError('REMOTE_COMMAND_FAILED', `The restore drill printed a bad row count for ${k}`);
-    counts[k] = v;
-  }
-  return counts;
-}
-
-export interface RowCountMismatch {
-  readonly table: string;
-  /** Rows the manifest names (counted from the dump when the backup was made). */
-  readonly expected: number;
-  /** Rows in the restored database; null when the table is not there at all. */
-  readonly actual: number | null;
+  const counts = rowCountsSchema.safeParse(raw);
+  if (!counts.success)
+    throw new AppError('REMOTE_COMMAND_FAILED', 'The restore drill printed no valid row counts', { stdout: out.slice(-500) });
+  return counts.data;
 }
 
 /**
@@ -249,8 +238,11 @@ export interface RowCountMismatch {
  * be there with exactly that many rows. Tables the manifest does not name (it names every table
  * the dump holds data for) are not compared: the restore can only have filled them from the dump.
  */
-export function compareRowCounts(expected: Readonly<Record<string, number>>, actual: Readonly<Record<string, number>>): RowCountMismatch[] {
-  const out: RowCountMismatch[] = [];
+export function compareRowCounts(
+  expected: Readonly<Record<string, number>>,
+  actual: Readonly<Record<string, number>>,
+): RowCountMismatchRecord[] {
+  const out: RowCountMismatchRecord[] = [];
   for (const table of Object.keys(expected).sort()) {
     const want = expected[table]!;
     const got = Object.hasOwn(actual, table) ? actual[table]! : null;

@@ -52,18 +52,14 @@ export async function unlockPrivateKeyInThread(key: PrivateKey | string, passphr
  * passphrases (see passphrase-strength). Returns armored text.
  */
 export async function protectPrivateKey(unlocked: PrivateKey, passphrase: string, protection: Protection): Promise<string> {
-  if (!unlocked.isDecrypted()) throw new AppError('INVALID_ARGUMENT', 'protectPrivateKey needs an unlocked key');
-  assertAcceptablePassphrase(passphrase);
-  assertGpgCompatible(unlocked);
+  assertProtectable(unlocked, passphrase);
   const { armored } = await runKeyJob({ t: 'key-protect', unlocked: unlocked.write(), passphrase, protection });
   return armored!;
 }
 
 /** protectPrivateKey on the calling thread (what the throwaway key worker runs; see key-worker.ts). */
 export async function protectPrivateKeyInThread(unlocked: PrivateKey, passphrase: string, protection: Protection): Promise<string> {
-  if (!unlocked.isDecrypted()) throw new AppError('INVALID_ARGUMENT', 'protectPrivateKey needs an unlocked key');
-  assertAcceptablePassphrase(passphrase);
-  assertGpgCompatible(unlocked);
+  assertProtectable(unlocked, passphrase);
   const config: PartialConfig =
     protection === 'app'
       ? { s2kType: enums.s2k.argon2, aeadProtect: true }
@@ -72,6 +68,13 @@ export async function protectPrivateKeyInThread(unlocked: PrivateKey, passphrase
   const copy = await readPrivateKey({ binaryKey: unlocked.write() });
   const protectedKey = await encryptKey({ privateKey: copy, passphrase, config });
   return protectedKey.armor();
+}
+
+/** What protecting needs, checked before any work: an unlocked, gpg-compatible key and a strong passphrase. */
+function assertProtectable(unlocked: PrivateKey, passphrase: string): void {
+  if (!unlocked.isDecrypted()) throw new AppError('INVALID_ARGUMENT', 'protectPrivateKey needs an unlocked key');
+  assertAcceptablePassphrase(passphrase);
+  assertGpgCompatible(unlocked);
 }
 
 /** Throws INVALID_ARGUMENT (with the strength reasons) for a passphrase below the accepted score. */
