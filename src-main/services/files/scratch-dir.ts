@@ -29,7 +29,7 @@ export function processRuns(pid: number): boolean {
 /**
  * Removes the scratch folders of processes that no longer run (and anything else in `scratch/`
  * that is not a PID), plus the `restore/` staging folder of versions before the scratch folder.
- * Returns what was removed, relative to `dataDir`.
+ * Returns what was removed, relative to `dataDir`; what cannot be removed is left for the next start.
  */
 export async function sweepScratch(dataDir: string, runs: (pid: number) => boolean = processRuns): Promise<string[]> {
   const removed: string[] = [];
@@ -37,13 +37,16 @@ export async function sweepScratch(dataDir: string, runs: (pid: number) => boole
   for (const name of entries) {
     const pid = /^\d+$/.test(name) ? Number(name) : NaN;
     if (pid === process.pid || (Number.isSafeInteger(pid) && pid > 0 && runs(pid))) continue;
-    await rm(join(dataDir, SCRATCH, name), { recursive: true, force: true });
-    removed.push(join(SCRATCH, name));
+    if (await tryRemove(join(dataDir, SCRATCH, name))) removed.push(join(SCRATCH, name));
   }
   const legacy = await readdir(join(dataDir, 'restore')).catch(() => undefined);
-  if (legacy) {
-    await rm(join(dataDir, 'restore'), { recursive: true, force: true });
-    removed.push('restore');
-  }
+  if (legacy && (await tryRemove(join(dataDir, 'restore')))) removed.push('restore');
   return removed;
 }
+
+/** Best effort: a folder that cannot be removed (permissions) must not keep the app from starting. */
+const tryRemove = (path: string): Promise<boolean> =>
+  rm(path, { recursive: true, force: true }).then(
+    () => true,
+    () => false,
+  );
