@@ -1,26 +1,150 @@
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { AppError, type ErrorCode } from '../../shared/errors';
+import { decryptSessionKeys, encryptSessionKey, enums, readKey, readMessage, readPrivateKey, type PrivateKey, type PublicKey } from 'openpgp';
+import { AppError } from '../../shared/errors';
 import {
   PartDecryptor,
   PartEncryptor,
-  PartError,
-  prepareDecryptKeys,
-  prepareEncryptKeys,
+  classifyPartError,
+  withCiphertext,
   type CiphertextDigest,
-  type DecryptKeyBytes,
-  type EncryptKeyBytes,
-  type PreparedDecryptKeys,
-  type PreparedEncryptKeys,
+  type DecryptSetup,
+  type EdKey,
+  type PartSession,
+  type PartSigner,
+  type SessionKey,
 } from './native-part';
 
-export type { CiphertextDigest, DecryptKeyBytes, EncryptKeyBytes } from './native-part';
+export type { CiphertextDigest } from './native-part';
+export { classifyPartError, withCiphertext } from './native-part';
 
 /**
- * The per-part OpenPGP work, written so that it runs the same inline or inside a worker thread:
- * keys travel as binary packets, data as ~1 MiB chunks, each processed synchronously by
- * native-part.ts (one part = one PKESK+SEIPDv1 message, one-pass signed, no OpenPGP compression,
- * so that `gpg -d part` both decrypts it and shows the server's signature).
+ * The key side of the per-part OpenPGP work, on the thread that holds the keys (openpgp.js):
+ * parsing keys, making each part's PKESK packets and session key, opening them when decrypting.
+ * The bulk work (native-part.ts) runs the same inline or in a worker thread that never loads
+ * openpgp.js nor sees a private key: it gets one part's session key at a time. One part = one
+ * PKESK+SEIPDv1 message, one-pass signed, no OpenPGP compression, so that `gpg -d part` both
+ * decrypts it and shows the server's signature.
  */
+
+export interface EncryptKeyBytes {
+  /** Binary public keys of every recipient. */
+  readonly recipients: readonly Uint8Array[];
+  /** Binary UNPROTECTED server signing key (it lives unprotected on the server anyway). */
+  readonly signingKey: Uint8Array;
+}
+
+export interface DecryptKeyBytes {
+  /** Binary unlocked desktop private key: stays on the thread that parses it. */
+  readonly decryptionKey: Uint8Array;
+  /** Binary public key of the PINNED server signing key. */
+  readonly verificationKey: Uint8Array;
+}
+
+export interface PreparedEncryptKeys {
+  readonly recipients: readonly PublicKey[];
+  readonly signer: PartSigner;
+}
+
+export interface PreparedDecryptKeys {
+  readonly decryptionKey: PrivateKey;
+  /** Key IDs of the decryption key and its subkeys (a PKESK for one of these is addressed to us). */
+  readonly ownKeyIds: readonly string[];
+  /** The pinned key's usable Ed25519 signing keys (its primary key, or signing subkeys). */
+  readonly verifiers: readonly EdKey[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ed25519 (legacy EdDSA, algorithm 22) keys as Node KeyObjects
+
+const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+
+function edPublicPoint(key: { keyPacket: unknown }): Uint8Array {
+  const packet = key.keyPacket as { algorithm: number; publicParams: { Q?: Uint8Array } };
+  const q = packet.publicParams.Q;
+  if (packet.algorithm !== enums.publicKey.eddsaLegacy || !q || q.length !== 33 || q[0] !== 0x40)
+    throw new AppError('KEY_INVALID', 'The server signing key must be an Ed25519 (legacy EdDSA) key');
+  return q.subarray(1);
+}
+
+interface KeyLike {
+  getKeyID(): { toHex(): string };
+  getFingerprint(): string;
+  getCreationTime(): Date;
+}
+
+function edKeyInfo(key: KeyLike, publicKey: KeyObject): EdKey {
+  return {
+    keyId: Buffer.from(key.getKeyID().toHex(), 'hex'),
+    fingerprint: Buffer.from(key.getFingerprint(), 'hex'),
+    created: Math.floor(key.getCreationTime().getTime() / 1000),
+    publicKey,
+  };
+}
+
+export async function prepareEncryptKeys(keys: EncryptKeyBytes): Promise<PreparedEncryptKeys> {
+  const recipients = await Promise.all(keys.recipients.map((k) => readKey({ binaryKey: k }) as Promise<PublicKey>));
+  const signing = await readPrivateKey({ binaryKey: keys.signingKey });
+  // Throws (expired, revoked, unusable) like openpgp.js's own signing would.
+  await signing.getSigningKey();
+  const x = edPublicPoint(signing);
+  const seed = (signing.keyPacket as unknown as { privateParams?: { seed?: Uint8Array } }).privateParams?.seed;
+  if (!seed || seed.length !== 32) throw new AppError('KEY_INVALID', 'The signing key must be unlocked');
+  const jwk = { kty: 'OKP', crv: 'Ed25519', x: b64url(x), d: b64url(seed) };
+  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(x) }, format: 'jwk' });
+  return { recipients, signer: { ...edKeyInfo(signing, publicKey), privateKey } };
+}
+
+export async function prepareDecryptKeys(keys: DecryptKeyBytes): Promise<PreparedDecryptKeys> {
+  const decryptionKey = await readPrivateKey({ binaryKey: keys.decryptionKey });
+  const verification = await readKey({ binaryKey: keys.verificationKey });
+  // Every key that may verify: self-signatures valid, able to sign, not revoked (openpgp.js checks),
+  // and Ed25519 legacy (what the server key is; others cannot be checked here).
+  const verifiers: EdKey[] = [];
+  for (const k of verification.getKeys()) {
+    const usable = await verification.getSigningKey(k.getKeyID(), null).then(
+      () => true,
+      () => false,
+    );
+    if (!usable || (k.keyPacket as unknown as { algorithm: number }).algorithm !== enums.publicKey.eddsaLegacy) continue;
+    const x = edPublicPoint(k);
+    verifiers.push(edKeyInfo(k, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(x) }, format: 'jwk' })));
+  }
+  if (verifiers.length === 0) throw new AppError('BACKUP_SIGNATURE_INVALID', 'The pinned server key has no usable Ed25519 signing key');
+  return {
+    decryptionKey,
+    ownKeyIds: decryptionKey.getKeys().map((k) => k.getKeyID().toHex()),
+    verifiers,
+  };
+}
+
+/** A fresh session key and its PKESK packets for one part. */
+export async function newPartSession(keys: PreparedEncryptKeys, date = new Date()): Promise<PartSession> {
+  const sessionKey = randomBytes(32);
+  const pkesks = (await encryptSessionKey({
+    data: sessionKey,
+    algorithm: 'aes256',
+    encryptionKeys: [...keys.recipients],
+    format: 'binary',
+    date,
+  })) as Uint8Array;
+  return { pkesks, sessionKey, created: Math.floor(date.getTime() / 1000), signer: keys.signer };
+}
+
+/** Opens a part's session key from its PKESK packets with the (unlocked) decryption key. */
+export async function openSessionKey(keys: PreparedDecryptKeys, pkesks: readonly Uint8Array[]): Promise<SessionKey> {
+  const message = await readMessage({ binaryMessage: Buffer.concat(pkesks) });
+  const found = await decryptSessionKeys({ message, decryptionKeys: keys.decryptionKey });
+  const k = found[0];
+  if (!k || (k.algorithm !== 'aes128' && k.algorithm !== 'aes192' && k.algorithm !== 'aes256')) throw new Error('unsupported session key');
+  return { algorithm: k.algorithm, data: k.data };
+}
+
+/** The decryption setup of a part, with the session key opened on this thread. */
+export function decryptSetup(keys: PreparedDecryptKeys): DecryptSetup {
+  return { verifiers: keys.verifiers, ownKeyIds: keys.ownKeyIds, openSessionKey: (p) => openSessionKey(keys, p) };
+}
 
 /** Parsed keys of the last job, reused while the same key bytes come back (every part of a backup). */
 let encCache: { bytes: readonly Uint8Array[]; keys: Promise<PreparedEncryptKeys> } | undefined;
@@ -30,39 +154,45 @@ function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
   return a.length === b.length && a.every((x, i) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(b[i]!));
 }
 
-function encryptKeys(keys: EncryptKeyBytes): Promise<PreparedEncryptKeys> {
+/** {@link prepareEncryptKeys}, cached for the same key bytes; errors are classified. */
+export function encryptKeys(keys: EncryptKeyBytes): Promise<PreparedEncryptKeys> {
   const bytes = [keys.signingKey, ...keys.recipients];
   if (!encCache || !sameList(encCache.bytes, bytes)) {
-    const p = prepareEncryptKeys(keys);
+    const p = prepareEncryptKeys(keys).catch((e: unknown) => {
+      encCache = undefined;
+      throw classifyPartError(e);
+    });
     encCache = { bytes: bytes.map((b) => Uint8Array.from(b)), keys: p };
-    p.catch(() => (encCache = undefined));
   }
   return encCache.keys;
 }
 
-function decryptKeys(keys: DecryptKeyBytes): Promise<PreparedDecryptKeys> {
+/** {@link prepareDecryptKeys}, cached for the same key bytes; errors are classified. */
+export function decryptKeys(keys: DecryptKeyBytes): Promise<PreparedDecryptKeys> {
   const bytes = [keys.decryptionKey, keys.verificationKey];
   if (!decCache || !sameList(decCache.bytes, bytes)) {
-    const p = prepareDecryptKeys(keys);
+    const p = prepareDecryptKeys(keys).catch((e: unknown) => {
+      decCache = undefined;
+      throw classifyPartError(e);
+    });
     decCache = { bytes: bytes.map((b) => Uint8Array.from(b)), keys: p };
-    p.catch(() => (decCache = undefined));
   }
   return decCache.keys;
 }
 
-/** Starts one part's encryption (PKESKs made, signer ready). */
+/** Starts one part's encryption on this thread (PKESKs made, signer ready). */
 export async function startPartEncryption(keys: EncryptKeyBytes): Promise<PartEncryptor> {
   try {
-    return await PartEncryptor.create(await encryptKeys(keys));
+    return new PartEncryptor(await newPartSession(await encryptKeys(keys)));
   } catch (e) {
     throw classifyPartError(e);
   }
 }
 
-/** Starts one part's decryption into `outPath` (created 0600 with 'wx': it must not exist). */
-export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string): Promise<PartDecryptor> {
+/** Starts one part's decryption on this thread into `outPath` (created 0600 with 'wx': it must not exist). */
+export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string, expected?: CiphertextDigest): Promise<PartDecryptor> {
   try {
-    return new PartDecryptor(await decryptKeys(keys), outPath);
+    return new PartDecryptor(decryptSetup(await decryptKeys(keys)), outPath, expected ? { expected } : {});
   } catch (e) {
     throw classifyPartError(e);
   }
@@ -94,18 +224,20 @@ export async function encryptPart(
 
 /**
  * Decrypts one part into `outPath` (created 0600, must not exist) and returns only once the whole
- * message was read, the MDC matched AND the signature by the pinned key verified. The plaintext
- * goes to a private file that nobody reads before this resolves; it is removed on failure. After
- * a failure the rest of `input` is still read and hashed, so the error carries the ciphertext's
- * size and SHA-256 (details.ciphertext) for the caller to compare with the manifest.
+ * message was read, its integrity checked (MDC, or the ciphertext against `expected`) AND the
+ * signature by the pinned key verified. The plaintext goes to a private file that nobody reads
+ * before this resolves; it is removed on failure. After a failure the rest of `input` is still
+ * read and hashed, so the error carries the ciphertext's size and SHA-256 (details.ciphertext)
+ * for the caller to compare with the manifest.
  */
 export async function decryptPartToFile(
   input: AsyncIterable<Uint8Array>,
   keys: DecryptKeyBytes,
   outPath: string,
   signal?: AbortSignal,
+  expected?: CiphertextDigest,
 ): Promise<{ plainSize: number } & CiphertextDigest> {
-  const dec = await startPartDecryption(keys, outPath);
+  const dec = await startPartDecryption(keys, outPath, expected);
   try {
     for await (const chunk of input) {
       await nextTurn();
@@ -123,40 +255,5 @@ export async function decryptPartToFile(
   } catch (e) {
     dec.discard();
     throw withCiphertext(classifyPartError(e), dec.digest());
-  }
-}
-
-/** Attaches the ciphertext digest of a failed part (see decryptPartToFile). */
-export function withCiphertext(e: AppError, digest: CiphertextDigest): AppError {
-  return new AppError(e.code, e.message, { ...(e.details ?? {}), ciphertext: digest }, { cause: e });
-}
-
-/** Maps part errors (ours and openpgp.js's) to the closed error codes. */
-export function classifyPartError(e: unknown): AppError {
-  if (e instanceof AppError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  let code: ErrorCode = 'BACKUP_DAMAGED';
-  if (e instanceof PartError) code = e.code;
-  else if (/not signed/i.test(msg)) code = 'BACKUP_UNSIGNED';
-  else if (/signing key|signature|signed digest/i.test(msg)) code = 'BACKUP_SIGNATURE_INVALID';
-  else if (/session key decryption failed|no (?:valid )?decryption key/i.test(msg)) code = 'KEY_NOT_RECIPIENT';
-  else if (/abort|cancel/i.test(msg)) code = 'CANCELLED';
-  return new AppError(code, partErrorText(code), { reason: msg }, { cause: e });
-}
-
-function partErrorText(code: ErrorCode): string {
-  switch (code) {
-    case 'BACKUP_UNSIGNED':
-      return 'A backup part is not signed';
-    case 'BACKUP_SIGNATURE_INVALID':
-      return 'A backup part is not signed by the pinned server key';
-    case 'KEY_NOT_RECIPIENT':
-      return 'This key is not a recipient of the backup';
-    case 'KEY_INVALID':
-      return 'The server signing key cannot be used';
-    case 'CANCELLED':
-      return 'Cancelled';
-    default:
-      return 'A backup part is damaged';
   }
 }

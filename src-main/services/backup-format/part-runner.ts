@@ -20,13 +20,16 @@ export interface PartRunner {
   /**
    * Decrypts+verifies `input` into `outPath`; resolves only when everything checked out, with the
    * plaintext size and the ciphertext's size and SHA-256. A failure's AppError carries
-   * `details.ciphertext` (size, sha256) when the whole input was read.
+   * `details.ciphertext` (size, sha256) when the whole input was read. With `expected` (the signed
+   * manifest's size and SHA-256 of this part) it also fails, BACKUP_DAMAGED, on any other ciphertext,
+   * and skips the MDC (see PartDecryptOptions).
    */
   decrypt(
     keys: DecryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
+    expected?: CiphertextDigest,
   ): Promise<{ plainSize: number } & CiphertextDigest>;
   close(): Promise<void>;
 }
@@ -49,8 +52,9 @@ export class InlinePartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
+    expected?: CiphertextDigest,
   ): Promise<{ plainSize: number } & CiphertextDigest> {
-    return decryptPartToFile(input, keys, outPath, signal);
+    return decryptPartToFile(input, keys, outPath, signal, expected);
   }
 
   async close(): Promise<void> {}
@@ -84,8 +88,9 @@ export class CompositePartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
+    expected?: CiphertextDigest,
   ): Promise<{ plainSize: number } & CiphertextDigest> {
-    return this.with((r) => r.decrypt(keys, input, outPath, signal));
+    return this.with((r) => r.decrypt(keys, input, outPath, signal, expected));
   }
 
   async close(): Promise<void> {

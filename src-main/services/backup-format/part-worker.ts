@@ -3,15 +3,14 @@
  * time; input arrives as transferred chunks with acks for flow control, encrypted output leaves
  * the same way with credits; decrypted output never leaves: it goes to the private temp file.
  * Each chunk is processed synchronously (native-part.ts), so a job is a plain loop.
+ * openpgp.js is not loaded for crypto jobs (only a key job imports it, in a throwaway worker):
+ * keys are handled on the main thread (part-crypto.ts), which keeps this isolate small.
  */
 import { parentPort } from 'node:worker_threads';
-import { readPrivateKey } from 'openpgp';
 import { AppError } from '../../shared/errors';
-import type { CiphertextDigest } from './native-part';
-import { classifyPartError, startPartDecryption, startPartEncryption, withCiphertext } from './part-crypto';
+import { PartDecryptor, PartEncryptor, classifyPartError, withCiphertext, type CiphertextDigest, type SessionKey } from './native-part';
 import { GcHint } from './gc-hint';
 import type { FromMain, ToMain } from './worker-protocol';
-import { protectPrivateKeyInThread, unlockPrivateKeyInThread } from '../pgp/key-protect';
 import type { KeyJob, KeyJobReply } from '../pgp/key-worker';
 
 const OUT_WINDOW = 2 * 1024 * 1024;
@@ -21,6 +20,7 @@ if (!port) throw new Error('part-worker must run in a worker thread');
 interface JobState {
   readonly id: number;
   readonly queue: Uint8Array[];
+  sessionKey?: (m: Extract<FromMain, { t: 'session-key' }>) => void;
   ended: boolean;
   aborted: boolean;
   outstanding: number;
@@ -46,9 +46,13 @@ port.on('message', (m: FromMain | KeyJob) => {
     return;
   }
   if (!job || m.id !== job.id) return;
+  if (m.t === 'session-key') return job.sessionKey?.(m);
   if (m.t === 'in') job.queue.push(m.chunk);
   else if (m.t === 'end') job.ended = true;
-  else if (m.t === 'abort') job.aborted = true;
+  else if (m.t === 'abort') {
+    job.aborted = true;
+    job.sessionKey?.({ t: 'session-key', id: m.id, error: 'Cancelled' });
+  }
   else if (m.t === 'credit') job.outstanding -= m.bytes;
   job.wakeInput?.();
   job.wakeOutput?.();
@@ -73,7 +77,17 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
   let digest: CiphertextDigest | undefined;
   try {
     if (m.t === 'decrypt') {
-      const dec = await startPartDecryption(m.keys, m.outPath);
+      const openSessionKey = (pkesks: readonly Uint8Array[]) =>
+        new Promise<SessionKey>((resolve, reject) => {
+          s.sessionKey = (r) => {
+            s.sessionKey = undefined;
+            if (r.key) resolve(r.key);
+            else reject(new Error(r.error ?? 'no session key'));
+          };
+          post({ t: 'session-key-request', id: s.id, pkesks: [...pkesks] });
+        });
+      const setup = { verifiers: m.verifiers, ownKeyIds: m.ownKeyIds, openSessionKey };
+      const dec = new PartDecryptor(setup, m.outPath, m.expected ? { expected: m.expected } : {});
       try {
         for (let c = await nextChunk(s); c; c = await nextChunk(s)) await dec.push(c);
       } catch (e) {
@@ -90,7 +104,7 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
       }
       return;
     }
-    const enc = await startPartEncryption(m.keys);
+    const enc = new PartEncryptor(m.session);
     for (;;) {
       const c = await nextChunk(s);
       const out = c ? enc.update(c) : enc.final();
@@ -122,6 +136,9 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
 /** A passphrase operation for key-worker.ts (this worker is then terminated, Argon2's memory with it). */
 async function keyJob(m: KeyJob): Promise<KeyJobReply> {
   try {
+    // Loaded here only: crypto jobs never pay for openpgp.js in this isolate.
+    const { protectPrivateKeyInThread, unlockPrivateKeyInThread } = await import('../pgp/key-protect');
+    const { readPrivateKey } = await import('openpgp');
     if (m.t === 'key-unlock') return { t: 'key-done', binary: (await unlockPrivateKeyInThread(m.armored, m.passphrase)).write() };
     const unlocked = await readPrivateKey({ binaryKey: m.unlocked });
     return { t: 'key-done', armored: await protectPrivateKeyInThread(unlocked, m.passphrase, m.protection) };

@@ -131,7 +131,8 @@ async function decryptOne(
   let result: { size: number; sha256: string };
   try {
     // the runner hashes the ciphertext (SHA-256) where it decrypts it, and reads it to the end
-    result = await runner.decrypt(keys, counted, outPath, signal);
+    // …and, given the manifest's size and SHA-256, refuses any other ciphertext before resolving
+    result = await runner.decrypt(keys, counted, outPath, signal, { size: part.size, sha256: part.sha256 });
   } catch (e) {
     body.destroy();
     await rm(outPath, { force: true });

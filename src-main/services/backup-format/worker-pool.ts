@@ -3,9 +3,11 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import type { CiphertextDigest, DecryptKeyBytes, EncryptKeyBytes } from './part-crypto';
+import { decryptKeys, encryptKeys, newPartSession, openSessionKey, type CiphertextDigest, type DecryptKeyBytes, type EncryptKeyBytes } from './part-crypto';
 import { CompositePartRunner, InlinePartRunner, type PartRunner } from './part-runner';
 import type { FromMain, ToMain } from './worker-protocol';
+import type { SessionKey } from './native-part';
+import { preferAtomicGc } from './gc-hint';
 import type * as EsbuildNs from 'esbuild';
 
 type EsbuildModule = typeof EsbuildNs;
@@ -89,7 +91,9 @@ export class WorkerPartRunner implements PartRunner {
   private closed = false;
   private readonly all = new Set<Slot>();
 
-  constructor(readonly concurrency: number = defaultWorkerCount()) {}
+  constructor(readonly concurrency: number = defaultWorkerCount()) {
+    preferAtomicGc();
+  }
 
   encrypt(
     keys: EncryptKeyBytes,
@@ -97,7 +101,12 @@ export class WorkerPartRunner implements PartRunner {
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<CiphertextDigest> {
-    return this.run({ t: 'encrypt', id: this.nextId++, keys }, input, write, signal).then((r) => r.digest);
+    return this.run(
+      async (id) => ({ start: { t: 'encrypt', id, session: await newPartSession(await encryptKeys(keys)) } }),
+      input,
+      write,
+      signal,
+    ).then((r) => r.digest);
   }
 
   async decrypt(
@@ -105,8 +114,20 @@ export class WorkerPartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
+    expected?: CiphertextDigest,
   ): Promise<{ plainSize: number } & CiphertextDigest> {
-    const r = await this.run({ t: 'decrypt', id: this.nextId++, keys, outPath }, input, undefined, signal);
+    const r = await this.run(
+      async (id) => {
+        const prepared = await decryptKeys(keys);
+        return {
+          start: { t: 'decrypt', id, verifiers: prepared.verifiers, ownKeyIds: prepared.ownKeyIds, outPath, ...(expected ? { expected } : {}) },
+          openSessionKey: (pkesks: Uint8Array[]) => openSessionKey(prepared, pkesks),
+        };
+      },
+      input,
+      undefined,
+      signal,
+    );
     return { plainSize: r.plainSize, ...r.digest };
   }
 
@@ -117,15 +138,23 @@ export class WorkerPartRunner implements PartRunner {
     this.idle.length = 0;
   }
 
+  /**
+   * One job on one worker. `prepare` (keys parsed, session made: on this thread, with openpgp.js)
+   * runs before a worker is taken, and says how to open a decryption's session key when asked.
+   */
   private async run(
-    start: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>,
+    prepare: (id: number) => Promise<{
+      start: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>;
+      openSessionKey?: (pkesks: Uint8Array[]) => Promise<SessionKey>;
+    }>,
     input: AsyncIterable<Uint8Array>,
     write: ((chunk: Uint8Array) => Promise<void>) | undefined,
     signal: AbortSignal | undefined,
   ): Promise<{ plainSize: number; digest: CiphertextDigest }> {
+    const id = this.nextId++;
+    const { start, openSessionKey: open } = await prepare(id);
     const slot = await this.acquire();
     slot.worker.ref(); // keep the process alive while a job runs; idle workers never do
-    const id = start.id;
     let inflight = 0;
     let wakeAck: (() => void) | undefined;
     let finished = false;
@@ -144,6 +173,12 @@ export class WorkerPartRunner implements PartRunner {
         if (m.t === 'ack') {
           inflight -= m.bytes;
           wakeAck?.();
+        } else if (m.t === 'session-key-request') {
+          // always answered (the worker waits for it), with an error if this job has no key
+          void (open ? open(m.pkesks) : Promise.reject(new Error('not a decryption job'))).then(
+            (key) => post({ t: 'session-key', id, key }),
+            (e: unknown) => post({ t: 'session-key', id, error: e instanceof Error ? e.message : String(e) }),
+          );
         } else if (m.t === 'out' && write) {
           const chunk = m.chunk;
           outChain = outChain

@@ -1,18 +1,18 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMessage, decrypt, encrypt, enums, generateKey, readMessage } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CfbDecipher, PartDecryptor, PartEncryptor, type PartDecryptOptions } from '../../../src-main/services/backup-format/native-part';
 import {
-  CfbDecipher,
-  PartDecryptor,
-  PartEncryptor,
+  classifyPartError,
+  decryptSetup,
+  newPartSession,
   prepareDecryptKeys,
   prepareEncryptKeys,
   type PreparedDecryptKeys,
   type PreparedEncryptKeys,
-} from '../../../src-main/services/backup-format/native-part';
-import { classifyPartError } from '../../../src-main/services/backup-format/part-crypto';
+} from '../../../src-main/services/backup-format/part-crypto';
 import { makeKeys, prng, tempDir, testData, type TestKeys } from './fixtures';
 
 /**
@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(() => work.remove());
 
 async function encryptNative(plain: Uint8Array, chunk = 1 << 20): Promise<Buffer> {
-  const e = await PartEncryptor.create(enc);
+  const e = new PartEncryptor(await newPartSession(enc));
   const out: Uint8Array[] = [];
   for (let o = 0; o < plain.length; o += chunk) {
     const c = e.update(plain.subarray(o, o + chunk));
@@ -47,9 +47,9 @@ async function encryptNative(plain: Uint8Array, chunk = 1 << 20): Promise<Buffer
   return bytes;
 }
 
-async function decryptNative(ct: Uint8Array, chunk = 77_777, k = dec): Promise<Buffer> {
+async function decryptNative(ct: Uint8Array, chunk = 77_777, k = dec, opts: PartDecryptOptions = {}): Promise<Buffer> {
   const path = join(work.path, `p${n++}`);
-  const d = new PartDecryptor(k, path);
+  const d = new PartDecryptor(decryptSetup(k), path, opts);
   try {
     for (let o = 0; o < ct.length; o += chunk) await d.push(ct.subarray(o, o + chunk));
     await d.end();
@@ -147,6 +147,25 @@ describe('native part codec', () => {
     await expect(decryptNative(Buffer.concat([ct, Buffer.of(0xc0 | 11, 0)]))).rejects.toMatchObject({ code: 'BACKUP_DAMAGED' });
   });
 
+  it("with the manifest's size and SHA-256: a genuine part passes, any other ciphertext is damaged", async () => {
+    const plain = testData(3000, 16);
+    const ct = await encryptNative(plain);
+    const expected = { size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') };
+    expect((await decryptNative(ct, 1000, dec, { expected })).equals(plain)).toBe(true);
+    // a valid, signed part that is not the one the manifest lists (another part of the same server)
+    const other = await encryptNative(plain);
+    await expect(decryptNative(other, 1000, dec, { expected })).rejects.toMatchObject({ code: 'BACKUP_DAMAGED' });
+    // the MDC is not computed then, so its bytes (the last ones) are covered by the SHA-256 alone
+    const rnd = prng(17);
+    for (let at = 0; at < ct.length; at += at > ct.length - 40 ? 1 : 1 + Math.floor(rnd() * 9)) {
+      const m = Buffer.from(ct);
+      m[at]! ^= 1 + (at % 255);
+      await expect(decryptNative(m, 1000, dec, { expected }), `flip at ${at}`).rejects.toBeTruthy();
+    }
+    for (let len = 0; len < ct.length; len += 1 + Math.floor(rnd() * 13))
+      await expect(decryptNative(ct.subarray(0, len), 1000, dec, { expected }), `truncated to ${len}`).rejects.toBeTruthy();
+  });
+
   it('writes one PKESK per recipient, then one SEIPD packet, nothing else', async () => {
     expect(outerTags(await encryptNative(testData(100, 8)))).toEqual([1, 18]);
     expect(outerTags(await encryptNative(testData(3 << 20, 8)))).toEqual([1, 18]);
@@ -154,17 +173,17 @@ describe('native part codec', () => {
 });
 
 describe('CfbDecipher', () => {
-  it('equals Node aes-256-cfb on random data and random splits', () => {
+  it('equals Node aes-256-cfb on random data and random splits (1 byte to several slices per call)', () => {
     const rnd = prng(9);
     for (let t = 0; t < 100; t++) {
       const key = randomBytes(32);
-      const plain = randomBytes(Math.floor(rnd() * 200_000));
+      const plain = randomBytes(Math.floor(rnd() * (t % 10 === 0 ? 700_000 : 200_000)));
       const ct = createCipheriv('aes-256-cfb', key, Buffer.alloc(16)).update(plain);
       const d = new CfbDecipher('aes-256-ecb', key);
       const out: Buffer[] = [];
       for (let o = 0; o < ct.length;) {
-        const step = Math.floor(rnd() * (rnd() < 0.5 ? 40 : 90_000));
-        out.push(d.update(ct.subarray(o, o + step)));
+        const step = Math.floor(rnd() * (rnd() < 0.5 ? 40 : rnd() < 0.8 ? 90_000 : 300_000));
+        out.push(Buffer.from(d.update(ct.subarray(o, o + step)))); // a view, valid until the next call
         o += step;
       }
       out.push(d.final());
