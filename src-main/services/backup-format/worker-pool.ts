@@ -85,14 +85,37 @@ interface Slot {
  */
 export class WorkerPartRunner implements PartRunner {
   private readonly idle: Slot[] = [];
-  private readonly waiting: ((s: Slot) => void)[] = [];
+  private readonly waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
   private created = 0;
   private nextId = 1;
   private closed = false;
   private readonly all = new Set<Slot>();
+  private readonly starting = new Set<Promise<unknown>>();
 
   constructor(readonly concurrency: number = defaultWorkerCount()) {
     preferAtomicGc();
+    this.warm();
+  }
+
+  /**
+   * Starts every worker now, so that their start-up (~0.1 s each: Node's own bootstrap in the new
+   * thread) overlaps with the caller's key parsing, manifest and network setup instead of delaying
+   * the first part. A worker that fails to start is retried by the first job that needs it.
+   */
+  private warm(): void {
+    while (this.created < this.concurrency) {
+      this.created++;
+      const p = this.spawn().then(
+        (slot) => (this.closed ? void slot.worker.terminate() : this.release(slot)),
+        (e: unknown) => {
+          // a job waiting for this worker gets the error; a later job tries to start one again
+          this.created--;
+          this.waiting.shift()?.reject(e);
+        },
+      );
+      this.starting.add(p);
+      void p.finally(() => this.starting.delete(p));
+    }
   }
 
   encrypt(
@@ -133,6 +156,7 @@ export class WorkerPartRunner implements PartRunner {
 
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(this.starting);
     await Promise.all([...this.all].map((s) => s.worker.terminate()));
     this.all.clear();
     this.idle.length = 0;
@@ -246,7 +270,7 @@ export class WorkerPartRunner implements PartRunner {
       this.created++;
       return this.spawn();
     }
-    return new Promise((r) => this.waiting.push(r));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private release(slot: Slot): void {
@@ -256,12 +280,15 @@ export class WorkerPartRunner implements PartRunner {
       const w = this.waiting.shift();
       if (w) {
         this.created++;
-        void this.spawn().then(w);
+        void this.spawn().then(w.resolve, (e: unknown) => {
+          this.created--;
+          w.reject(e);
+        });
       }
       return;
     }
     const w = this.waiting.shift();
-    if (w) w(slot);
+    if (w) w.resolve(slot);
     else this.idle.push(slot);
   }
 
