@@ -28,7 +28,7 @@ import { generateKey, readKey, readPrivateKey, type PublicKey } from 'openpgp';
 import { entriesFromDirectory } from '../../src-main/services/backup-format/archive';
 import { readBackupManifest, restoreToDirectory } from '../../src-main/services/backup-format/backup-reader';
 import { writeBackup, type BackupSink } from '../../src-main/services/backup-format/backup-writer';
-import { MANIFEST_NAME } from '../../src-main/services/backup-format/format';
+import { FORMAT_VERSION, MANIFEST_NAME } from '../../src-main/services/backup-format/format';
 import type { BackupManifest, ManifestPart } from '../../src-main/services/backup-format/manifest';
 import { encryptToParts } from '../../src-main/services/backup-format/parts-writer';
 import { openVerifiedPayload, type PartSource } from '../../src-main/services/backup-format/parts-reader';
@@ -64,7 +64,7 @@ async function child(mode: string, keysDir: string, a: string, b: string, worker
       await writeFile(join(b, 'parts.json'), JSON.stringify(parts));
     } else if (mode === 'decrypt') {
       const parts = JSON.parse(await readFile(join(a, 'parts.json'), 'utf8')) as ManifestPart[];
-      const m = { recipients: [desktop.getFingerprint().toUpperCase()], parts } as BackupManifest;
+      const m = { formatVersion: FORMAT_VERSION, recipients: [desktop.getFingerprint().toUpperCase()], parts } as BackupManifest;
       await pipeline(
         openVerifiedPayload(m, source(a), { decryptionKey: desktop, verificationKey: signing.toPublic(), runner }),
         createWriteStream(b),

@@ -44,7 +44,7 @@ export interface WriteBackupOptions extends RunOptions {
 /** Contents of the archive's first member, binding the payload to its manifest. */
 export interface ArchiveHeader {
   readonly format: typeof FORMAT_NAME;
-  readonly formatVersion: typeof FORMAT_VERSION;
+  readonly formatVersion: number;
   readonly serverId: string;
   readonly backupId: string;
   readonly sequence: number;

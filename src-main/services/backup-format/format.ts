@@ -3,7 +3,10 @@
  * reader depends on means a new FORMAT_VERSION.
  */
 export const FORMAT_NAME = 'ohitori-backup';
-export const FORMAT_VERSION = 1;
+/** What this code writes. 2 added each part's `plainSha256`, `headSha256` and `mdc` (one-pass reading). */
+export const FORMAT_VERSION = 2;
+/** What this code reads. */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /** Default plaintext bytes per part. Bounded so a part fits a private temp file and a worker's queue. */
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { AppError } from '../../shared/errors';
-import { BACKUP_ID_PATTERN, FORMAT_NAME, FORMAT_VERSION, MAX_PART_SIZE, SERVER_ID_PATTERN, partName } from './format';
+import { BACKUP_ID_PATTERN, FORMAT_NAME, MAX_PART_SIZE, READABLE_FORMAT_VERSIONS, SERVER_ID_PATTERN, partName } from './format';
 
 const fingerprint = z.string().regex(/^[0-9A-F]{40}$/);
+const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
 const partSchema = z.strictObject({
   name: z.string().regex(/^part-\d{5}\.pgp$/),
@@ -12,41 +13,56 @@ const partSchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Plaintext (compressed archive) bytes in this part. */
   plainSize: z.number().int().nonnegative().max(MAX_PART_SIZE),
+  /** v2: SHA-256 (hex) of the part's plaintext (`gpg -d part | sha256sum`). */
+  plainSha256: hex(64).optional(),
+  /** v2: SHA-256 (hex) of the part's PKESK packets (the bytes before the encrypted packet). */
+  headSha256: hex(64).optional(),
+  /** v2: the part's SEIPDv1 modification detection code (hex, 20 bytes). */
+  mdc: hex(40).optional(),
 });
 
-/** Schema of the signed manifest, format version 1 (docs/backup-format.md §Manifest). */
 /** Rows per table, `schema.table` → rows: the manifest's `tables`, and what the restore drill counts. */
 export const rowCountsSchema = z.record(z.string().min(1).max(300), z.number().int().nonnegative());
 
-export const manifestSchema = z.strictObject({
-  format: z.literal(FORMAT_NAME),
-  formatVersion: z.literal(FORMAT_VERSION),
-  serverId: z.string().regex(SERVER_ID_PATTERN),
-  backupId: z.string().regex(BACKUP_ID_PATTERN),
-  /** Strictly increasing per server; a lower or equal number than an earlier backup is a replay. */
-  sequence: z.number().int().positive(),
-  startedAt: z.iso.datetime(),
-  finishedAt: z.iso.datetime(),
-  versions: z.strictObject({
-    misskey: z.string().optional(),
-    postgres: z.string().optional(),
-    redis: z.string().optional(),
-  }),
-  /** Top-level names inside the archive (e.g. `db/misskey.dump`, `files/`, `config/`). */
-  contents: z.array(z.string()),
-  recipients: z.array(fingerprint).min(1),
-  signingKey: fingerprint,
-  archive: z.literal('tar'),
-  compression: z.literal('zstd'),
-  encryption: z.literal('openpgp-seipdv1'),
-  partSize: z.number().int().positive().max(MAX_PART_SIZE),
-  parts: z.array(partSchema).min(1),
-  /**
-   * Rows per table (`schema.table` → rows) of the database dump, counted by the job from the dump
-   * itself while it was archived. Optional: older backups, and dumps the job could not follow, have none.
-   */
-  tables: rowCountsSchema.optional(),
-});
+/** Schema of the signed manifest, format versions 1 and 2 (docs/backup-format.md §Manifest). */
+export const manifestSchema = z
+  .strictObject({
+    format: z.literal(FORMAT_NAME),
+    formatVersion: z.union([z.literal(1), z.literal(2)]),
+    serverId: z.string().regex(SERVER_ID_PATTERN),
+    backupId: z.string().regex(BACKUP_ID_PATTERN),
+    /** Strictly increasing per server; a lower or equal number than an earlier backup is a replay. */
+    sequence: z.number().int().positive(),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime(),
+    versions: z.strictObject({
+      misskey: z.string().optional(),
+      postgres: z.string().optional(),
+      redis: z.string().optional(),
+    }),
+    /** Top-level names inside the archive (e.g. `db/misskey.dump`, `files/`, `config/`). */
+    contents: z.array(z.string()),
+    recipients: z.array(fingerprint).min(1),
+    signingKey: fingerprint,
+    archive: z.literal('tar'),
+    compression: z.literal('zstd'),
+    encryption: z.literal('openpgp-seipdv1'),
+    partSize: z.number().int().positive().max(MAX_PART_SIZE),
+    parts: z.array(partSchema).min(1),
+    /**
+     * Rows per table (`schema.table` → rows) of the database dump, counted by the job from the dump
+     * itself while it was archived. Optional: older backups, and dumps the job could not follow, have none.
+     */
+    tables: rowCountsSchema.optional(),
+  })
+  .superRefine((m, ctx) => {
+    // v2 parts carry their check, v1 parts none: one form per version
+    m.parts.forEach((p, i) => {
+      const has = [p.plainSha256, p.headSha256, p.mdc].filter((x) => x !== undefined).length;
+      if (has !== (m.formatVersion >= 2 ? 3 : 0))
+        ctx.addIssue({ code: 'custom', path: ['parts', i], message: `format ${m.formatVersion} part with ${has} of the 3 check fields` });
+    });
+  });
 
 export type BackupManifest = z.infer<typeof manifestSchema>;
 export type ManifestPart = z.infer<typeof partSchema>;
@@ -69,8 +85,18 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/** What the signed manifest lists of one part, as the part decryptor checks it (v2: its check, v1: its SHA-256). */
+export function expectedPart(
+  m: BackupManifest,
+  p: ManifestPart,
+): { size: number; sha256?: string; check?: { plainSha256: string; headSha256: string; mdc: string } } {
+  if (m.formatVersion >= 2 && p.plainSha256 && p.headSha256 && p.mdc)
+    return { size: p.size, check: { plainSha256: p.plainSha256, headSha256: p.headSha256, mdc: p.mdc } };
+  return { size: p.size, sha256: p.sha256 };
+}
+
 /**
- * Parses signed manifest bytes: valid JSON, the v1 schema, canonical encoding (so one manifest has
+ * Parses signed manifest bytes: valid JSON, the v1 or v2 schema, canonical encoding (so one manifest has
  * exactly one byte form), and parts numbered 0…n-1. BACKUP_DAMAGED otherwise.
  */
 export function parseManifestJson(bytes: Uint8Array): BackupManifest {
@@ -87,7 +113,9 @@ export function parseManifestJson(bytes: Uint8Array): BackupManifest {
     const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
     throw new AppError(
       'BACKUP_DAMAGED',
-      version !== FORMAT_VERSION ? `Unsupported backup format version ${String(version)}` : 'The manifest does not match the format',
+      !READABLE_FORMAT_VERSIONS.includes(version as number)
+        ? `Unsupported backup format version ${String(version)}`
+        : 'The manifest does not match the format',
       {
         issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
       },

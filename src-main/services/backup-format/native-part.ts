@@ -1,4 +1,14 @@
-import { createCipheriv, createHash, randomBytes, sign as nodeSign, timingSafeEqual, verify as nodeVerify, type Cipher, type Hash, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createHash,
+  randomBytes,
+  sign as nodeSign,
+  timingSafeEqual,
+  verify as nodeVerify,
+  type Cipher,
+  type Hash,
+  type KeyObject,
+} from 'node:crypto';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { AppError, type ErrorCode } from '../../shared/errors';
 import { writePacket } from './packet-framing';
@@ -36,6 +46,38 @@ const MAX_SMALL_PACKET = 64 * 1024;
 export interface CiphertextDigest {
   readonly size: number;
   readonly sha256: string;
+}
+
+/**
+ * What format v2 manifests also record of each part, so that a reader checks it with ONE hash
+ * pass (the signature's SHA-256 over the data, which it computes anyway) instead of three
+ * (ciphertext SHA-256, MDC SHA-1, signature SHA-256). See docs/backup-format.md §Integrity.
+ */
+export interface PartCheck {
+  /** SHA-256 (hex) of the part's plaintext: the literal data, a slice of the compressed archive. */
+  readonly plainSha256: string;
+  /** SHA-256 (hex) of the part's PKESK packets: everything before the encrypted packet. */
+  readonly headSha256: string;
+  /** The SEIPDv1 modification detection code (hex, 20 bytes): SHA-1 over the encrypted content. */
+  readonly mdc: string;
+}
+
+/** A part as the encryptor made it: what the manifest lists. */
+export interface PartDigest extends CiphertextDigest {
+  readonly check: PartCheck;
+}
+
+/** What a decryption read: the ciphertext size, and its SHA-256 unless a {@link PartCheck} was checked instead. */
+export interface ReadDigest {
+  readonly size: number;
+  readonly sha256?: string;
+}
+
+/** A part as the signed manifest lists it: size and SHA-256 of the ciphertext (v1), or size and a check (v2). */
+export interface ExpectedPart {
+  readonly size: number;
+  readonly sha256?: string;
+  readonly check?: PartCheck;
 }
 
 /** An Ed25519 (legacy EdDSA, algorithm 22) OpenPGP key as a Node KeyObject, with its identity. */
@@ -168,10 +210,14 @@ export class PartEncryptor {
 
   private readonly signer: PartSigner;
   private readonly created: number;
+  private readonly headSha256: string;
+  private plainSha256 = '';
+  private mdcHex = '';
 
   constructor(session: PartSession) {
     this.signer = session.signer;
     this.created = session.created;
+    this.headSha256 = createHash('sha256').update(session.pkesks).digest('hex');
     this.cipher = createCipheriv('aes-256-cfb', session.sessionKey, Buffer.alloc(16));
     this.emit(session.pkesks);
     this.seipd = new PartialPacketWriter(18, (b) => this.emit(b));
@@ -205,17 +251,25 @@ export class PartEncryptor {
     this.literal.end();
     this.inner(this.signature());
     this.inner(Uint8Array.of(0xd3, 0x14)); // MDC packet header, covered by the MDC itself
-    this.seipd.write(this.cipher.update(this.mdc.digest()));
+    const mdc = this.mdc.digest();
+    this.mdcHex = mdc.toString('hex');
+    this.seipd.write(this.cipher.update(mdc));
     this.seipd.write(this.cipher.final());
     this.seipd.end();
     return this.take();
   }
 
-  digest(): CiphertextDigest {
-    return { size: this.size, sha256: this.ctHash.digest('hex') };
+  /** Size, SHA-256 and the format v2 check of the whole part (after `final`). */
+  digest(): PartDigest {
+    return {
+      size: this.size,
+      sha256: this.ctHash.digest('hex'),
+      check: { plainSha256: this.plainSha256, headSha256: this.headSha256, mdc: this.mdcHex },
+    };
   }
 
   private signature(): Uint8Array {
+    this.plainSha256 = this.sigHash.copy().digest('hex'); // the data alone, before the signature trailer
     const s = this.signer;
     const hashedSubpackets = Buffer.concat([
       subpacket(0x80 | 2, u32(this.created)), // signature creation time (critical)
@@ -388,21 +442,106 @@ class PacketParser {
  * test suite checks it against a JS XOR): one function, one 3-page memory, both exported.
  */
 const XOR_WASM = Uint8Array.from([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x01, 0x07, 0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00, // type: (i32 dst, i32 src, i32 len) → ()
-  0x03, 0x02, 0x01, 0x00, // function 0 has type 0
-  0x05, 0x03, 0x01, 0x00, 0x03, // memory: min 3 pages (192 KiB), no max
-  0x07, 0x0d, 0x02, 0x03, 0x78, 0x6f, 0x72, 0x00, 0x00, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, // export "xor", "mem"
-  0x0a, 0x39, 0x01, 0x37, // code: one body of 55 bytes
-  0x01, 0x01, 0x7f, // one i32 local: i
-  0x02, 0x40, 0x03, 0x40, // block, loop
-  0x20, 0x03, 0x20, 0x02, 0x4f, 0x0d, 0x01, // if i >= len: break
-  0x20, 0x00, 0x20, 0x03, 0x6a, // dst + i (store address)
-  0x20, 0x00, 0x20, 0x03, 0x6a, 0xfd, 0x00, 0x00, 0x00, // v128.load dst + i
-  0x20, 0x01, 0x20, 0x03, 0x6a, 0xfd, 0x00, 0x00, 0x00, // v128.load src + i
-  0xfd, 0x51, 0xfd, 0x0b, 0x00, 0x00, // v128.xor, v128.store
-  0x20, 0x03, 0x41, 0x10, 0x6a, 0x21, 0x03, 0x0c, 0x00, // i += 16; continue
-  0x0b, 0x0b, 0x0b, // end loop, end block, end function
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version 1
+  0x01,
+  0x07,
+  0x01,
+  0x60,
+  0x03,
+  0x7f,
+  0x7f,
+  0x7f,
+  0x00, // type: (i32 dst, i32 src, i32 len) → ()
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function 0 has type 0
+  0x05,
+  0x03,
+  0x01,
+  0x00,
+  0x03, // memory: min 3 pages (192 KiB), no max
+  0x07,
+  0x0d,
+  0x02,
+  0x03,
+  0x78,
+  0x6f,
+  0x72,
+  0x00,
+  0x00,
+  0x03,
+  0x6d,
+  0x65,
+  0x6d,
+  0x02,
+  0x00, // export "xor", "mem"
+  0x0a,
+  0x39,
+  0x01,
+  0x37, // code: one body of 55 bytes
+  0x01,
+  0x01,
+  0x7f, // one i32 local: i
+  0x02,
+  0x40,
+  0x03,
+  0x40, // block, loop
+  0x20,
+  0x03,
+  0x20,
+  0x02,
+  0x4f,
+  0x0d,
+  0x01, // if i >= len: break
+  0x20,
+  0x00,
+  0x20,
+  0x03,
+  0x6a, // dst + i (store address)
+  0x20,
+  0x00,
+  0x20,
+  0x03,
+  0x6a,
+  0xfd,
+  0x00,
+  0x00,
+  0x00, // v128.load dst + i
+  0x20,
+  0x01,
+  0x20,
+  0x03,
+  0x6a,
+  0xfd,
+  0x00,
+  0x00,
+  0x00, // v128.load src + i
+  0xfd,
+  0x51,
+  0xfd,
+  0x0b,
+  0x00,
+  0x00, // v128.xor, v128.store
+  0x20,
+  0x03,
+  0x41,
+  0x10,
+  0x6a,
+  0x21,
+  0x03,
+  0x0c,
+  0x00, // i += 16; continue
+  0x0b,
+  0x0b,
+  0x0b, // end loop, end block, end function
 ]);
 /** The part of the WebAssembly JS API used here (the Node typings declare no WebAssembly values). */
 interface WasmApi {
@@ -465,7 +604,7 @@ export class CfbDecipher {
     }
     const whole = (ct.length - off) & ~15;
     const parts: Buffer[] = head ? [head] : [];
-    for (let done = 0; done < whole; ) {
+    for (let done = 0; done < whole;) {
       const n = Math.min(SLICE, whole - done);
       mem.set(ct.subarray(off + done, off + done + n), CT_AT + 16); // aligned copy of the ciphertext blocks
       mem.set(this.ecb.update(mem.subarray(CT_AT, CT_AT + n)), KS_AT); // E(C[i-1]) for every block
@@ -514,12 +653,19 @@ const MDC_LEN = 22;
 
 export interface PartDecryptOptions {
   /**
-   * The ciphertext's size and SHA-256 as the signed manifest lists them. Given, `end` also fails
-   * (BACKUP_DAMAGED) when the ciphertext differs, and the SEIPDv1 MDC (a SHA-1 of the plaintext)
-   * is not computed: a ciphertext that hashes to what the pinned key signed is the one the server
-   * wrote, byte for byte, so the MDC could only agree. That is one hash pass of three saved.
+   * The part as the signed manifest lists it; anything else fails with BACKUP_DAMAGED.
+   * - `sha256` (format v1): the ciphertext's SHA-256 is compared at the end, and the SEIPDv1 MDC
+   *   (a SHA-1 of the content) is not computed: a ciphertext that hashes to what the pinned key
+   *   signed is the one the server wrote, byte for byte, so the MDC could only agree.
+   * - `check` (format v2): neither the ciphertext's SHA-256 nor the MDC is computed. The PKESK
+   *   packets' SHA-256 is compared before the session key is opened, the data's SHA-256 (a copy of
+   *   the signature hash, no extra pass) when the data ends, and the decrypted MDC bytes with the
+   *   recorded ones. Every ciphertext byte is then covered: a changed byte in the encrypted packet
+   *   changes its own plaintext byte and garbles the next 16 (CFB), which land in the hashed data,
+   *   in packets parsed strictly, or in the compared MDC; the packet framing around it and the size
+   *   are checked as they are parsed.
    */
-  readonly expected?: CiphertextDigest;
+  readonly expected?: ExpectedPart;
 }
 
 /**
@@ -531,7 +677,9 @@ export interface PartDecryptOptions {
  */
 export class PartDecryptor {
   private readonly ctHash: Hash = createHash('sha256');
-  private ctDigest: CiphertextDigest | undefined;
+  private readonly hashCiphertext: boolean;
+  private readonly check: PartCheck | undefined;
+  private ctDigest: ReadDigest | undefined;
   private size = 0;
   private readonly outer: PacketParser;
   private readonly innerParser: PacketParser;
@@ -564,6 +712,8 @@ export class PartDecryptor {
     private readonly outPath: string,
     private readonly opts: PartDecryptOptions = {},
   ) {
+    this.check = opts.expected?.check;
+    this.hashCiphertext = !this.check;
     this.mdc = opts.expected ? undefined : createHash('sha1');
     this.fd = openSync(outPath, 'wx', 0o600);
     this.outer = new PacketParser({
@@ -582,8 +732,8 @@ export class PartDecryptor {
    * Ciphertext size and SHA-256 of everything pushed (also after a failure: `push` keeps hashing).
    * Call it after the last `push`.
    */
-  digest(): CiphertextDigest {
-    this.ctDigest ??= { size: this.size, sha256: this.ctHash.digest('hex') };
+  digest(): ReadDigest {
+    this.ctDigest ??= this.hashCiphertext ? { size: this.size, sha256: this.ctHash.digest('hex') } : { size: this.size };
     return this.ctDigest;
   }
 
@@ -595,7 +745,7 @@ export class PartDecryptor {
       while (this.failed === undefined && o < chunk.length) {
         const s = chunk.subarray(o, o + SLICE);
         o += s.length;
-        this.ctHash.update(s);
+        if (this.hashCiphertext) this.ctHash.update(s);
         this.outer.push(s);
       }
       if (this.failed === undefined && this.seipdStarted && !this.decipher) await this.openSessionKey();
@@ -607,7 +757,7 @@ export class PartDecryptor {
     } catch (e) {
       this.failed = e;
     }
-    if (o < chunk.length) this.ctHash.update(chunk.subarray(o)); // after a failure: hash only
+    if (o < chunk.length && this.hashCiphertext) this.ctHash.update(chunk.subarray(o)); // after a failure: hash only
   }
 
   /** Finishes; throws PartError (or an openpgp.js error) when anything did not check out. */
@@ -621,7 +771,8 @@ export class PartDecryptor {
         const exp = this.opts.expected;
         if (exp) {
           const got = this.digest();
-          if (got.size !== exp.size || got.sha256 !== exp.sha256) throw damaged('the part does not match the signed manifest (size or SHA-256)');
+          if (got.size !== exp.size || (!this.check && got.sha256 !== exp.sha256))
+            throw damaged('the part does not match the signed manifest (size or SHA-256)');
         }
       } catch (e) {
         this.failed = e;
@@ -651,6 +802,8 @@ export class PartDecryptor {
     if (tag === 1) this.small = new SmallPacket();
     else if (tag === 18) {
       if (this.pkesks.length === 0) throw damaged('no session key packet');
+      if (this.check && createHash('sha256').update(Buffer.concat(this.pkesks)).digest('hex') !== this.check.headSha256)
+        throw damaged('the session key packets do not match the signed manifest');
       this.seipdStarted = true;
     } else throw damaged(`unexpected packet ${tag}`);
   }
@@ -766,6 +919,8 @@ export class PartDecryptor {
     } else if (this.innerTag === 11) {
       const h = this.literalHeader!;
       if (h.length < 2 || h.length !== 2 + h[1]! + 4) throw damaged('truncated literal packet');
+      if (this.check && this.sigHash!.copy().digest('hex') !== this.check.plainSha256)
+        throw damaged('the data does not match the signed manifest (SHA-256)');
       this.literalDone = true;
     } else if (this.innerTag === 2) {
       this.verifySignature(this.innerSmall.bytes());
@@ -819,7 +974,8 @@ export class PartDecryptor {
     if (this.mdc) {
       this.mdc.update(this.tail.subarray(0, 2));
       if (!sameBytes(this.mdc.digest(), this.tail.subarray(2))) throw damaged('modification detected (MDC)');
-    }
+    } else if (this.check && Buffer.from(this.tail.subarray(2)).toString('hex') !== this.check.mdc)
+      throw damaged('modification detected (MDC differs from the signed manifest)');
     if (!this.ops) throw new PartError('BACKUP_UNSIGNED', 'Message is not signed');
     if (!this.literalDone) throw damaged('no data');
     if (!this.verified) throw new PartError('BACKUP_UNSIGNED', 'Message is not signed');
@@ -897,7 +1053,7 @@ function readSubpackets(b: Uint8Array, hashed: boolean): SubpacketInfo {
 // Errors
 
 /** Attaches the ciphertext digest of a failed part (see decryptPartToFile). */
-export function withCiphertext(e: AppError, digest: CiphertextDigest): AppError {
+export function withCiphertext(e: AppError, digest: ReadDigest): AppError {
   return new AppError(e.code, e.message, { ...(e.details ?? {}), ciphertext: digest }, { cause: e });
 }
 

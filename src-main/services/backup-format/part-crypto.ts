@@ -1,21 +1,32 @@
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { decryptSessionKeys, encryptSessionKey, enums, readKey, readMessage, readPrivateKey, type PrivateKey, type PublicKey } from 'openpgp';
+import {
+  decryptSessionKeys,
+  encryptSessionKey,
+  enums,
+  readKey,
+  readMessage,
+  readPrivateKey,
+  type PrivateKey,
+  type PublicKey,
+} from 'openpgp';
 import { AppError } from '../../shared/errors';
 import {
   PartDecryptor,
   PartEncryptor,
   classifyPartError,
   withCiphertext,
-  type CiphertextDigest,
   type DecryptSetup,
+  type ExpectedPart,
+  type PartDigest,
+  type ReadDigest,
   type EdKey,
   type PartSession,
   type PartSigner,
   type SessionKey,
 } from './native-part';
 
-export type { CiphertextDigest } from './native-part';
+export type { CiphertextDigest, ExpectedPart, PartCheck, PartDigest, ReadDigest } from './native-part';
 export { classifyPartError, withCiphertext } from './native-part';
 
 /**
@@ -190,7 +201,7 @@ export async function startPartEncryption(keys: EncryptKeyBytes): Promise<PartEn
 }
 
 /** Starts one part's decryption on this thread into `outPath` (created 0600 with 'wx': it must not exist). */
-export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string, expected?: CiphertextDigest): Promise<PartDecryptor> {
+export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string, expected?: ExpectedPart): Promise<PartDecryptor> {
   try {
     return new PartDecryptor(decryptSetup(await decryptKeys(keys)), outPath, expected ? { expected } : {});
   } catch (e) {
@@ -200,14 +211,14 @@ export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string
 
 /**
  * Sign-and-encrypt one part from `input` (≈1 MiB chunks), calling `write` for each ciphertext
- * chunk (awaited: backpressure). Resolves to the ciphertext's size and SHA-256.
+ * chunk (awaited: backpressure). Resolves to the ciphertext's size and SHA-256, and the v2 check.
  */
 export async function encryptPart(
   keys: EncryptKeyBytes,
   input: AsyncIterable<Uint8Array>,
   write: (chunk: Uint8Array) => Promise<void>,
   signal?: AbortSignal,
-): Promise<CiphertextDigest> {
+): Promise<PartDigest> {
   const enc = await startPartEncryption(keys);
   for await (const chunk of input) {
     // let I/O callbacks and worker messages run between synchronous 1 MiB crypto steps
@@ -235,8 +246,8 @@ export async function decryptPartToFile(
   keys: DecryptKeyBytes,
   outPath: string,
   signal?: AbortSignal,
-  expected?: CiphertextDigest,
-): Promise<{ plainSize: number } & CiphertextDigest> {
+  expected?: ExpectedPart,
+): Promise<{ plainSize: number } & ReadDigest> {
   const dec = await startPartDecryption(keys, outPath, expected);
   try {
     for await (const chunk of input) {

@@ -1,4 +1,12 @@
-import { decryptPartToFile, encryptPart, type CiphertextDigest, type DecryptKeyBytes, type EncryptKeyBytes } from './part-crypto';
+import {
+  decryptPartToFile,
+  encryptPart,
+  type DecryptKeyBytes,
+  type EncryptKeyBytes,
+  type ExpectedPart,
+  type PartDigest,
+  type ReadDigest,
+} from './part-crypto';
 
 /**
  * Runs per-part crypto jobs. Two implementations: {@link InlinePartRunner} (this thread; simple,
@@ -16,7 +24,7 @@ export interface PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<CiphertextDigest>;
+  ): Promise<PartDigest>;
   /**
    * Decrypts+verifies `input` into `outPath`; resolves only when everything checked out, with the
    * plaintext size and the ciphertext's size and SHA-256. A failure's AppError carries
@@ -29,8 +37,8 @@ export interface PartRunner {
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
-    expected?: CiphertextDigest,
-  ): Promise<{ plainSize: number } & CiphertextDigest>;
+    expected?: ExpectedPart,
+  ): Promise<{ plainSize: number } & ReadDigest>;
   close(): Promise<void>;
 }
 
@@ -43,7 +51,7 @@ export class InlinePartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<CiphertextDigest> {
+  ): Promise<PartDigest> {
     return encryptPart(keys, input, write, signal);
   }
 
@@ -52,8 +60,8 @@ export class InlinePartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
-    expected?: CiphertextDigest,
-  ): Promise<{ plainSize: number } & CiphertextDigest> {
+    expected?: ExpectedPart,
+  ): Promise<{ plainSize: number } & ReadDigest> {
     return decryptPartToFile(input, keys, outPath, signal, expected);
   }
 
@@ -79,7 +87,7 @@ export class CompositePartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<CiphertextDigest> {
+  ): Promise<PartDigest> {
     return this.with((r) => r.encrypt(keys, input, write, signal));
   }
 
@@ -88,8 +96,8 @@ export class CompositePartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
-    expected?: CiphertextDigest,
-  ): Promise<{ plainSize: number } & CiphertextDigest> {
+    expected?: ExpectedPart,
+  ): Promise<{ plainSize: number } & ReadDigest> {
     return this.with((r) => r.decrypt(keys, input, outPath, signal, expected));
   }
 

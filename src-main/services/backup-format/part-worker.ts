@@ -8,7 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import { PartDecryptor, PartEncryptor, classifyPartError, withCiphertext, type CiphertextDigest, type SessionKey } from './native-part';
+import { PartDecryptor, PartEncryptor, classifyPartError, withCiphertext, type ReadDigest, type SessionKey } from './native-part';
 import { GcHint } from './gc-hint';
 import type { FromMain, ToMain } from './worker-protocol';
 import type { KeyJob, KeyJobReply } from '../pgp/key-worker';
@@ -52,8 +52,7 @@ port.on('message', (m: FromMain | KeyJob) => {
   else if (m.t === 'abort') {
     job.aborted = true;
     job.sessionKey?.({ t: 'session-key', id: m.id, error: 'Cancelled' });
-  }
-  else if (m.t === 'credit') job.outstanding -= m.bytes;
+  } else if (m.t === 'credit') job.outstanding -= m.bytes;
   job.wakeInput?.();
   job.wakeOutput?.();
 });
@@ -74,7 +73,7 @@ async function nextChunk(s: JobState): Promise<Uint8Array | undefined> {
 }
 
 async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobState): Promise<void> {
-  let digest: CiphertextDigest | undefined;
+  let digest: ReadDigest | undefined;
   try {
     if (m.t === 'decrypt') {
       const openSessionKey = (pkesks: readonly Uint8Array[]) =>

@@ -7,7 +7,7 @@ import type { RunOptions } from '../../shared/progress';
 import { rechunk } from './chunk-queue';
 import { CHUNK_SIZE } from './format';
 import { GcHint } from './gc-hint';
-import type { BackupManifest, ManifestPart } from './manifest';
+import { expectedPart, type BackupManifest, type ManifestPart } from './manifest';
 import type { DecryptKeyBytes } from './part-crypto';
 import type { PartRunner } from './part-runner';
 import { createPrivateTempDir, type PrivateTempDir } from './private-temp';
@@ -59,7 +59,7 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
       // Keep every worker busy while part i is being consumed: parts i+1 … i+concurrency run meanwhile
       // (at most concurrency+1 verified-or-in-progress temp files exist at once).
       for (let j = tasks.length; j < Math.min(manifest.parts.length, i + 1 + opts.runner.concurrency); j++) {
-        tasks[j] = decryptOne(manifest.parts[j]!, j, source, keys, tmp, opts.runner, inner.signal);
+        tasks[j] = decryptOne(manifest, manifest.parts[j]!, j, source, keys, tmp, opts.runner, inner.signal);
         tasks[j]!.catch(() => undefined);
       }
       const file = await tasks[i]!;
@@ -83,6 +83,7 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
 }
 
 async function decryptOne(
+  manifest: BackupManifest,
   part: ManifestPart,
   index: number,
   source: PartSource,
@@ -128,22 +129,23 @@ async function decryptOne(
       yield r.value;
     }
   })();
-  let result: { size: number; sha256: string };
+  let result: { size: number; sha256?: string };
   try {
     // the runner hashes the ciphertext (SHA-256) where it decrypts it, and reads it to the end
-    // …and, given the manifest's size and SHA-256, refuses any other ciphertext before resolving
-    result = await runner.decrypt(keys, counted, outPath, signal, { size: part.size, sha256: part.sha256 });
+    // …and, given what the manifest lists (v1: size and SHA-256, v2: size and check), refuses any
+    // other part before resolving
+    result = await runner.decrypt(keys, counted, outPath, signal, expectedPart(manifest, part));
   } catch (e) {
     body.destroy();
     await rm(outPath, { force: true });
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
     if (sourceError) throw sourceError;
     // A part that does not match the signed manifest is "damaged" whatever the decryptor made of it.
-    const ct = isAppError(e) ? (e.details?.['ciphertext'] as { size: number; sha256: string } | undefined) : undefined;
-    if (ct && (ct.size !== part.size || ct.sha256 !== part.sha256)) throw damaged(part);
+    const ct = isAppError(e) ? (e.details?.['ciphertext'] as { size: number; sha256?: string } | undefined) : undefined;
+    if (ct && (ct.size !== part.size || (ct.sha256 !== undefined && ct.sha256 !== part.sha256))) throw damaged(part);
     throw isAppError(e) ? withPart(e, part) : new AppError('BACKUP_DAMAGED', 'A backup part is damaged', { part: part.name }, { cause: e });
   }
-  if (result.size !== part.size || result.sha256 !== part.sha256) {
+  if (result.size !== part.size || (result.sha256 !== undefined && result.sha256 !== part.sha256)) {
     await rm(outPath, { force: true });
     throw damaged(part);
   }

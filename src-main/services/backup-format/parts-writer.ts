@@ -6,7 +6,7 @@ import { ChunkQueue, rechunk } from './chunk-queue';
 import { GcHint } from './gc-hint';
 import { CHUNK_SIZE, DEFAULT_PART_SIZE, MAX_PART_SIZE, partName } from './format';
 import type { ManifestPart } from './manifest';
-import type { EncryptKeyBytes } from './part-crypto';
+import type { EncryptKeyBytes, PartDigest } from './part-crypto';
 import type { PartRunner } from './part-runner';
 
 /**
@@ -134,7 +134,7 @@ async function encryptOnePart(
   body.on('error', () => undefined); // we destroy it on failure; the sink reports through `stored`
   const stored = opts.sink.writePart(name, body, index);
   stored.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
-  let digest: { size: number; sha256: string };
+  let digest: PartDigest;
   try {
     // size and SHA-256 of the ciphertext are computed by the runner, where it is made
     digest = await opts.runner.encrypt(
@@ -152,7 +152,7 @@ async function encryptOnePart(
     await stored.catch(() => undefined);
     throw e;
   }
-  return { name, size: digest.size, sha256: digest.sha256, plainSize };
+  return { name, size: digest.size, sha256: digest.sha256, plainSize, ...digest.check };
 }
 
 function waitDrain(stream: PassThrough, stored: Promise<void>): Promise<void> {

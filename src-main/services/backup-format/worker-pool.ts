@@ -3,7 +3,17 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import { decryptKeys, encryptKeys, newPartSession, openSessionKey, type CiphertextDigest, type DecryptKeyBytes, type EncryptKeyBytes } from './part-crypto';
+import {
+  decryptKeys,
+  encryptKeys,
+  newPartSession,
+  openSessionKey,
+  type DecryptKeyBytes,
+  type EncryptKeyBytes,
+  type ExpectedPart,
+  type PartDigest,
+  type ReadDigest,
+} from './part-crypto';
 import { CompositePartRunner, InlinePartRunner, type PartRunner } from './part-runner';
 import type { FromMain, ToMain } from './worker-protocol';
 import type { SessionKey } from './native-part';
@@ -123,13 +133,13 @@ export class WorkerPartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: (chunk: Uint8Array) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<CiphertextDigest> {
+  ): Promise<PartDigest> {
     return this.run(
       async (id) => ({ start: { t: 'encrypt', id, session: await newPartSession(await encryptKeys(keys)) } }),
       input,
       write,
       signal,
-    ).then((r) => r.digest);
+    ).then((r) => r.digest as PartDigest);
   }
 
   async decrypt(
@@ -137,13 +147,20 @@ export class WorkerPartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     outPath: string,
     signal?: AbortSignal,
-    expected?: CiphertextDigest,
-  ): Promise<{ plainSize: number } & CiphertextDigest> {
+    expected?: ExpectedPart,
+  ): Promise<{ plainSize: number } & ReadDigest> {
     const r = await this.run(
       async (id) => {
         const prepared = await decryptKeys(keys);
         return {
-          start: { t: 'decrypt', id, verifiers: prepared.verifiers, ownKeyIds: prepared.ownKeyIds, outPath, ...(expected ? { expected } : {}) },
+          start: {
+            t: 'decrypt',
+            id,
+            verifiers: prepared.verifiers,
+            ownKeyIds: prepared.ownKeyIds,
+            outPath,
+            ...(expected ? { expected } : {}),
+          },
           openSessionKey: (pkesks: Uint8Array[]) => openSessionKey(prepared, pkesks),
         };
       },
@@ -174,7 +191,7 @@ export class WorkerPartRunner implements PartRunner {
     input: AsyncIterable<Uint8Array>,
     write: ((chunk: Uint8Array) => Promise<void>) | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<{ plainSize: number; digest: CiphertextDigest }> {
+  ): Promise<{ plainSize: number; digest: ReadDigest | PartDigest }> {
     const id = this.nextId++;
     const { start, openSessionKey: open } = await prepare(id);
     const slot = await this.acquire();
@@ -186,7 +203,7 @@ export class WorkerPartRunner implements PartRunner {
     let failure: unknown;
     const post = (m: FromMain, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer ?? []);
 
-    const result = new Promise<{ plainSize: number; digest: CiphertextDigest }>((resolve, reject) => {
+    const result = new Promise<{ plainSize: number; digest: ReadDigest | PartDigest }>((resolve, reject) => {
       slot.onFailure = (e) => {
         finished = true;
         wakeAck?.();

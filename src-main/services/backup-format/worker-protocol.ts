@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../shared/errors';
-import type { CiphertextDigest, EdKey, PartSession, SessionKey } from './native-part';
+import type { EdKey, ExpectedPart, PartDigest, PartSession, ReadDigest, SessionKey } from './native-part';
 
 /**
  * Messages between worker-pool.ts (main) and part-worker.ts. Chunks are transferred, not copied.
@@ -15,7 +15,7 @@ export type FromMain =
       verifiers: readonly EdKey[];
       ownKeyIds: readonly string[];
       outPath: string;
-      expected?: CiphertextDigest;
+      expected?: ExpectedPart;
     }
   | { t: 'session-key'; id: number; key?: SessionKey; error?: string }
   | { t: 'in'; id: number; chunk: Uint8Array }
@@ -27,5 +27,5 @@ export type ToMain =
   | { t: 'ack'; id: number; bytes: number }
   | { t: 'out'; id: number; chunk: Uint8Array }
   | { t: 'session-key-request'; id: number; pkesks: Uint8Array[] }
-  | { t: 'done'; id: number; plainSize: number; digest: CiphertextDigest }
-  | { t: 'error'; id: number; code: ErrorCode; message: string; reason: string; digest?: CiphertextDigest };
+  | { t: 'done'; id: number; plainSize: number; digest: ReadDigest | PartDigest }
+  | { t: 'error'; id: number; code: ErrorCode; message: string; reason: string; digest?: ReadDigest };

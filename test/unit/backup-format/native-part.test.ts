@@ -166,6 +166,36 @@ describe('native part codec', () => {
       await expect(decryptNative(ct.subarray(0, len), 1000, dec, { expected }), `truncated to ${len}`).rejects.toBeTruthy();
   });
 
+  it('with the v2 check (no ciphertext hash, no MDC pass): genuine passes; every flipped byte and truncation is refused', async () => {
+    const plain = testData(3000, 18);
+    const e = new PartEncryptor(await newPartSession(enc));
+    const ct = Buffer.concat([e.update(plain) ?? Buffer.alloc(0), e.final() ?? Buffer.alloc(0)]);
+    const { size, check } = e.digest();
+    expect(check.plainSha256).toBe(createHash('sha256').update(plain).digest('hex'));
+    const expected = { size, check };
+    expect((await decryptNative(ct, 1000, dec, { expected })).equals(plain)).toBe(true);
+    // every byte, each flipped once: the PKESK, the framing, every encrypted byte, the MDC
+    for (let at = 0; at < ct.length; at++) {
+      const m = Buffer.from(ct);
+      m[at]! ^= 1 + (at % 255);
+      await expect(decryptNative(m, 1000, dec, { expected }), `flip at ${at}`).rejects.toBeTruthy();
+    }
+    for (let len = 0; len < ct.length; len += 1 + (len % 7))
+      await expect(decryptNative(ct.subarray(0, len), 1000, dec, { expected }), `truncated to ${len}`).rejects.toBeTruthy();
+    // another genuine part of the same data (other session key, prefix, MDC) is not the listed one
+    const again = await encryptNative(plain);
+    await expect(decryptNative(again, 1000, dec, { expected })).rejects.toMatchObject({ code: 'BACKUP_DAMAGED' });
+  });
+
+  it('with the v2 check, the part must still be signed by the pinned key', async () => {
+    const plain = testData(2000, 19);
+    const otherSigner = await prepareEncryptKeys({ recipients: [keys.desktopPublic.write()], signingKey: keys.other.write() });
+    const e = new PartEncryptor(await newPartSession(otherSigner));
+    const ct = Buffer.concat([e.update(plain) ?? Buffer.alloc(0), e.final() ?? Buffer.alloc(0)]);
+    const { size, check } = e.digest(); // a manifest listing exactly this part
+    await expect(decryptNative(ct, 1000, dec, { expected: { size, check } })).rejects.toMatchObject({ code: 'BACKUP_SIGNATURE_INVALID' });
+  });
+
   it('writes one PKESK per recipient, then one SEIPD packet, nothing else', async () => {
     expect(outerTags(await encryptNative(testData(100, 8)))).toEqual([1, 18]);
     expect(outerTags(await encryptNative(testData(3 << 20, 8)))).toEqual([1, 18]);

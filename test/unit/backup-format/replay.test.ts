@@ -71,12 +71,19 @@ describe('format names', () => {
     expect(partName(7)).toBe('part-00007.pgp');
   });
 
-  it('the manifest parser accepts only the canonical form of a valid v1 manifest', () => {
+  it('the manifest parser accepts only the canonical form of a valid v1 or v2 manifest', () => {
     const x = m(1, '2026-11-01T03:00:00.000Z');
     const enc = (s: string) => new TextEncoder().encode(s);
     expect(parseManifestJson(enc(canonicalJson(x)))).toEqual(x);
     expect(() => parseManifestJson(enc(JSON.stringify(x, null, 1)))).toThrow(/canonical/);
-    expect(() => parseManifestJson(enc(canonicalJson({ ...x, formatVersion: 2 })))).toThrow(/version 2/);
+    expect(() => parseManifestJson(enc(canonicalJson({ ...x, formatVersion: 3 })))).toThrow(/version 3/);
+    // v2: each part carries its check (all three fields), v1 none
+    const check = { plainSha256: 'a'.repeat(64), headSha256: 'b'.repeat(64), mdc: 'c'.repeat(40) };
+    const v2 = { ...x, formatVersion: 2 as const, parts: x.parts.map((p) => ({ ...p, ...check })) };
+    expect(parseManifestJson(enc(canonicalJson(v2)))).toEqual(v2);
+    expect(() => parseManifestJson(enc(canonicalJson({ ...x, formatVersion: 2 })))).toThrow(/match the format/);
+    expect(() => parseManifestJson(enc(canonicalJson({ ...v2, formatVersion: 1 })))).toThrow(/match the format/);
+    expect(() => parseManifestJson(enc(canonicalJson({ ...v2, parts: [{ ...v2.parts[0], mdc: undefined }] })))).toThrow(/match the format/);
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, extra: 1 })))).toThrow();
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, parts: [{ ...x.parts[0], name: 'part-00001.pgp' }] })))).toThrow(/named/);
   });

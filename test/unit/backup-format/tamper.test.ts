@@ -200,8 +200,13 @@ describe('forgeries', () => {
     );
   });
 
-  /** Parts made by a bucket writer holding only the public key, listed in a manifest the server signed. */
-  async function forgedPart(mode: 'other-signer' | 'unsigned' | 'not-recipient'): Promise<{ dir: string; m: BackupManifest }> {
+  /**
+   * Parts made by a bucket writer holding only the public key, listed (format v1: size and SHA-256
+   * of the ciphertext) in a manifest the server signed.
+   */
+  async function forgedPart(
+    mode: 'other-signer' | 'unsigned' | 'not-recipient',
+  ): Promise<{ dir: string; m: BackupManifest; v2: BackupManifest }> {
     const dir = await copyBackup(`forged-${mode}`);
     const plain = payload.subarray(0, manifest.parts[0]!.plainSize);
     const message = await createMessage({ binary: plain, format: 'binary' });
@@ -213,23 +218,48 @@ describe('forgeries', () => {
     })) as Uint8Array;
     await writeFile(join(dir, 'part-00000.pgp'), ct);
     const { createHash } = await import('node:crypto');
-    const parts = manifest.parts.map((p, i) =>
-      i === 0 ? { ...p, size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') } : p,
-    );
-    return { dir, m: { ...manifest, parts } };
+    const v1 = manifest.parts.map(({ plainSha256: _a, headSha256: _b, mdc: _c, ...p }) => p);
+    const parts = v1.map((p, i) => (i === 0 ? { ...p, size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') } : p));
+    // the same forgery against the genuine v2 manifest (its parts' checks are the server's own)
+    const v2parts = manifest.parts.map((p, i) => (i === 0 ? { ...p, size: ct.length } : p));
+    return { dir, m: { ...manifest, formatVersion: 1, parts }, v2: { ...manifest, parts: v2parts } };
   }
 
   it.each([
     ['other-signer', 'BACKUP_SIGNATURE_INVALID'],
     ['unsigned', 'BACKUP_UNSIGNED'],
     ['not-recipient', 'KEY_NOT_RECIPIENT'],
-  ] as const)('a part %s is refused with %s and nothing released', async (mode, code) => {
-    const { dir, m } = await forgedPart(mode);
+  ] as const)('a part %s is refused with %s (v1 manifest), as damaged (v2), nothing released', async (mode, code) => {
+    const { dir, m, v2 } = await forgedPart(mode);
     for (const runner of [inline, workers, composite]) {
       const { released, error } = await consume(dir, m, runner);
       expectRejected(error, [code]);
       expect(released.length).toBe(0);
+      const r2 = await consume(dir, v2, runner);
+      expectRejected(r2.error, ['BACKUP_DAMAGED']);
+      expect(r2.released.length).toBe(0);
     }
+  });
+
+  it('a format v1 manifest of the same parts (ciphertext SHA-256, no check) still reads, and still refuses a flipped byte', async () => {
+    expect(manifest.formatVersion).toBe(2);
+    const v1 = {
+      ...manifest,
+      formatVersion: 1 as const,
+      parts: manifest.parts.map(({ plainSha256: _a, headSha256: _b, mdc: _c, ...p }) => p),
+    };
+    for (const runner of [inline, workers]) {
+      const { released, error } = await consume(genuine, v1, runner);
+      expect(error).toBeUndefined();
+      expect(released.equals(payload)).toBe(true);
+    }
+    const dir = await copyBackup('v1-flip');
+    const last = manifest.parts.at(-1)!.name;
+    const bytes = await readFile(join(dir, last));
+    bytes[bytes.length - 3]! ^= 0x20; // inside the MDC, which v1 reading does not recompute
+    await writeFile(join(dir, last), bytes);
+    const { error } = await consume(dir, v1, workers);
+    expectRejected(error, ['BACKUP_DAMAGED']);
   });
 
   it('a key that is not a recipient is refused before any download', async () => {
