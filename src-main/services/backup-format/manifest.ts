@@ -9,8 +9,8 @@ const partSchema = z.strictObject({
   name: z.string().regex(/^part-\d{5}\.pgp$/),
   /** Ciphertext bytes of the part object. */
   size: z.number().int().nonnegative(),
-  /** SHA-256 (hex) of the ciphertext object, checked before any plaintext is accepted. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** v1: SHA-256 (hex) of the ciphertext object, checked before any plaintext is accepted. */
+  sha256: hex(64).optional(),
   /** Plaintext (compressed archive) bytes in this part. */
   plainSize: z.number().int().nonnegative().max(MAX_PART_SIZE),
   /** v2: SHA-256 (hex) of the part's plaintext (`gpg -d part | sha256sum`). */
@@ -56,11 +56,11 @@ export const manifestSchema = z
     tables: rowCountsSchema.optional(),
   })
   .superRefine((m, ctx) => {
-    // v2 parts carry their check, v1 parts none: one form per version
+    // one form per version: v1 parts carry the ciphertext's SHA-256, v2 parts their check
     m.parts.forEach((p, i) => {
       const has = [p.plainSha256, p.headSha256, p.mdc].filter((x) => x !== undefined).length;
-      if (has !== (m.formatVersion >= 2 ? 3 : 0))
-        ctx.addIssue({ code: 'custom', path: ['parts', i], message: `format ${m.formatVersion} part with ${has} of the 3 check fields` });
+      const ok = m.formatVersion >= 2 ? has === 3 && p.sha256 === undefined : has === 0 && p.sha256 !== undefined;
+      if (!ok) ctx.addIssue({ code: 'custom', path: ['parts', i], message: `not a format ${m.formatVersion} part` });
     });
   });
 
@@ -92,7 +92,8 @@ export function expectedPart(
 ): { size: number; sha256?: string; check?: { plainSha256: string; headSha256: string; mdc: string } } {
   if (m.formatVersion >= 2 && p.plainSha256 && p.headSha256 && p.mdc)
     return { size: p.size, check: { plainSha256: p.plainSha256, headSha256: p.headSha256, mdc: p.mdc } };
-  return { size: p.size, sha256: p.sha256 };
+  if (p.sha256) return { size: p.size, sha256: p.sha256 };
+  throw new AppError('BACKUP_DAMAGED', `Manifest part ${p.name} has nothing to check it by`);
 }
 
 /**

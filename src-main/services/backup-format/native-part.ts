@@ -42,16 +42,11 @@ const SLICE = 64 * 1024;
 /** Largest non-data packet (PKESK, one-pass signature, signature) a reader buffers. */
 const MAX_SMALL_PACKET = 64 * 1024;
 
-/** Ciphertext object size and SHA-256 (hex), as the manifest records them. */
-export interface CiphertextDigest {
-  readonly size: number;
-  readonly sha256: string;
-}
-
 /**
- * What format v2 manifests also record of each part, so that a reader checks it with ONE hash
- * pass (the signature's SHA-256 over the data, which it computes anyway) instead of three
- * (ciphertext SHA-256, MDC SHA-1, signature SHA-256). See docs/backup-format.md §Integrity.
+ * What format v2 manifests record of each part besides its size, so that a reader checks it with
+ * ONE hash pass (the signature's SHA-256 over the data, which it computes anyway) where v1 took
+ * three (ciphertext SHA-256, MDC SHA-1, signature SHA-256), and the writer with two where v1 took
+ * three (no SHA-256 of the ciphertext). See docs/backup-format.md §Integrity.
  */
 export interface PartCheck {
   /** SHA-256 (hex) of the part's plaintext: the literal data, a slice of the compressed archive. */
@@ -63,7 +58,9 @@ export interface PartCheck {
 }
 
 /** A part as the encryptor made it: what the manifest lists. */
-export interface PartDigest extends CiphertextDigest {
+export interface PartDigest {
+  /** Ciphertext bytes (the object's size). */
+  readonly size: number;
   readonly check: PartCheck;
 }
 
@@ -73,7 +70,7 @@ export interface ReadDigest {
   readonly sha256?: string;
 }
 
-/** A part as the signed manifest lists it: size and SHA-256 of the ciphertext (v1), or size and a check (v2). */
+/** A part as the signed manifest lists it: size and SHA-256 of the ciphertext (format v1), or size and check (v2). */
 export interface ExpectedPart {
   readonly size: number;
   readonly sha256?: string;
@@ -194,13 +191,13 @@ function mpi(bytes: Uint8Array): Uint8Array {
 
 /**
  * Signs and encrypts one part. `update` and `final` return the next ciphertext bytes (one fresh,
- * unpooled buffer, or none); `digest()` gives size and SHA-256 of everything returned.
+ * unpooled buffer, or none); `digest()` gives its size and the v2 check. Two hash passes over the
+ * data: the signature's SHA-256 and the MDC's SHA-1, both part of the OpenPGP message.
  */
 export class PartEncryptor {
   private readonly cipher: Cipher;
   private readonly mdc: Hash = createHash('sha1');
   private readonly sigHash: Hash = createHash('sha256');
-  private readonly ctHash: Hash = createHash('sha256');
   private readonly seipd: PartialPacketWriter;
   private readonly literal: PartialPacketWriter;
   private out: Uint8Array[] = [];
@@ -259,13 +256,9 @@ export class PartEncryptor {
     return this.take();
   }
 
-  /** Size, SHA-256 and the format v2 check of the whole part (after `final`). */
+  /** Size and the format v2 check of the whole part (after `final`). */
   digest(): PartDigest {
-    return {
-      size: this.size,
-      sha256: this.ctHash.digest('hex'),
-      check: { plainSha256: this.plainSha256, headSha256: this.headSha256, mdc: this.mdcHex },
-    };
+    return { size: this.size, check: { plainSha256: this.plainSha256, headSha256: this.headSha256, mdc: this.mdcHex } };
   }
 
   private signature(): Uint8Array {
@@ -301,7 +294,6 @@ export class PartEncryptor {
     if (b.length === 0) return;
     this.out.push(b);
     this.outLen += b.length;
-    this.ctHash.update(b);
   }
 
   private take(): Uint8Array | undefined {

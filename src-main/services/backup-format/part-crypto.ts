@@ -26,7 +26,7 @@ import {
   type SessionKey,
 } from './native-part';
 
-export type { CiphertextDigest, ExpectedPart, PartCheck, PartDigest, ReadDigest } from './native-part';
+export type { ExpectedPart, PartCheck, PartDigest, ReadDigest } from './native-part';
 export { classifyPartError, withCiphertext } from './native-part';
 
 /**
@@ -211,7 +211,7 @@ export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string
 
 /**
  * Sign-and-encrypt one part from `input` (≈1 MiB chunks), calling `write` for each ciphertext
- * chunk (awaited: backpressure). Resolves to the ciphertext's size and SHA-256, and the v2 check.
+ * chunk (awaited: backpressure). Resolves to the ciphertext's size and the v2 check.
  */
 export async function encryptPart(
   keys: EncryptKeyBytes,

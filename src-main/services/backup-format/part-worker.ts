@@ -29,9 +29,11 @@ interface JobState {
 }
 
 let job: JobState | undefined;
-// Chunks die young here (taken, processed and dropped or transferred in one step), so minor GCs
-// free them; forced major GCs only re-marked the whole isolate (perf: ~12% of CPU).
-const gcHint = new GcHint(8 * 1024 * 1024, Number.POSITIVE_INFINITY);
+// A minor GC every 8 MiB frees the chunks that die young here; a major one every 128 MiB frees
+// those that lived long enough in a queue to be promoted. Without the major ones, with incremental
+// marking off (gc-hint.ts), a backup of 4 GiB peaked at 316 MiB against 242 MiB with them, and ran
+// no faster (18.8 vs 16.7 s): this isolate's heap is small (no openpgp.js), so marking it is cheap.
+const gcHint = new GcHint(8 * 1024 * 1024, 128 * 1024 * 1024);
 const post = (m: ToMain, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 const cancelled = () => new AppError('CANCELLED', 'Cancelled');
 

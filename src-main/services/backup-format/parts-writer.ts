@@ -152,7 +152,7 @@ async function encryptOnePart(
     await stored.catch(() => undefined);
     throw e;
   }
-  return { name, size: digest.size, sha256: digest.sha256, plainSize, ...digest.check };
+  return { name, size: digest.size, plainSize, ...digest.check };
 }
 
 function waitDrain(stream: PassThrough, stored: Promise<void>): Promise<void> {

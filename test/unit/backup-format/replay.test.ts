@@ -77,13 +77,16 @@ describe('format names', () => {
     expect(parseManifestJson(enc(canonicalJson(x)))).toEqual(x);
     expect(() => parseManifestJson(enc(JSON.stringify(x, null, 1)))).toThrow(/canonical/);
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, formatVersion: 3 })))).toThrow(/version 3/);
-    // v2: each part carries its check (all three fields), v1 none
+    // v2: each part carries its check (all three fields) and no ciphertext SHA-256; v1 the reverse
     const check = { plainSha256: 'a'.repeat(64), headSha256: 'b'.repeat(64), mdc: 'c'.repeat(40) };
-    const v2 = { ...x, formatVersion: 2 as const, parts: x.parts.map((p) => ({ ...p, ...check })) };
+    const v2 = { ...x, formatVersion: 2 as const, parts: x.parts.map(({ sha256: _s, ...p }) => ({ ...p, ...check })) };
     expect(parseManifestJson(enc(canonicalJson(v2)))).toEqual(v2);
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, formatVersion: 2 })))).toThrow(/match the format/);
     expect(() => parseManifestJson(enc(canonicalJson({ ...v2, formatVersion: 1 })))).toThrow(/match the format/);
     expect(() => parseManifestJson(enc(canonicalJson({ ...v2, parts: [{ ...v2.parts[0], mdc: undefined }] })))).toThrow(/match the format/);
+    expect(() => parseManifestJson(enc(canonicalJson({ ...v2, parts: [{ ...v2.parts[0], sha256: 'd'.repeat(64) }] })))).toThrow(
+      /match the format/,
+    );
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, extra: 1 })))).toThrow();
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, parts: [{ ...x.parts[0], name: 'part-00001.pgp' }] })))).toThrow(/named/);
   });

@@ -93,6 +93,20 @@ function expectRejected(e: unknown, codes = REJECT_CODES): AppError {
   return e as AppError;
 }
 
+/** The genuine backup's manifest in format v1: each part listed by its ciphertext's SHA-256, no check. */
+async function asV1(m: BackupManifest): Promise<BackupManifest> {
+  const { createHash } = await import('node:crypto');
+  const parts = await Promise.all(
+    m.parts.map(async ({ plainSha256: _a, headSha256: _b, mdc: _c, ...p }) => ({
+      ...p,
+      sha256: createHash('sha256')
+        .update(await readFile(join(genuine, p.name)))
+        .digest('hex'),
+    })),
+  );
+  return { ...m, formatVersion: 1, parts };
+}
+
 /** Bytes of verified plaintext before part `k` (all that may be released when part k is bad). */
 const before = (k: number) => manifest.parts.slice(0, k).reduce((n, p) => n + p.plainSize, 0);
 
@@ -218,8 +232,8 @@ describe('forgeries', () => {
     })) as Uint8Array;
     await writeFile(join(dir, 'part-00000.pgp'), ct);
     const { createHash } = await import('node:crypto');
-    const v1 = manifest.parts.map(({ plainSha256: _a, headSha256: _b, mdc: _c, ...p }) => p);
-    const parts = v1.map((p, i) => (i === 0 ? { ...p, size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') } : p));
+    const v1 = await asV1(manifest);
+    const parts = v1.parts.map((p, i) => (i === 0 ? { ...p, size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') } : p));
     // the same forgery against the genuine v2 manifest (its parts' checks are the server's own)
     const v2parts = manifest.parts.map((p, i) => (i === 0 ? { ...p, size: ct.length } : p));
     return { dir, m: { ...manifest, formatVersion: 1, parts }, v2: { ...manifest, parts: v2parts } };
@@ -243,11 +257,7 @@ describe('forgeries', () => {
 
   it('a format v1 manifest of the same parts (ciphertext SHA-256, no check) still reads, and still refuses a flipped byte', async () => {
     expect(manifest.formatVersion).toBe(2);
-    const v1 = {
-      ...manifest,
-      formatVersion: 1 as const,
-      parts: manifest.parts.map(({ plainSha256: _a, headSha256: _b, mdc: _c, ...p }) => p),
-    };
+    const v1 = await asV1(manifest);
     for (const runner of [inline, workers]) {
       const { released, error } = await consume(genuine, v1, runner);
       expect(error).toBeUndefined();
