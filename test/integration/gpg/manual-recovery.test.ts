@@ -67,6 +67,15 @@ describe('stock gpg 2.2 + zstd + tar restore a backup made by our code', () => {
     expect(stderr.match(/Good signature from "Ohitori backup signing key \(srv1\)"/g)?.length).toBe(manifest.parts.length + 1);
     expect(stderr).not.toMatch(/WARNING: message was not integrity protected/);
     expect(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))).toEqual(manifest);
+    // what the doc says to compare: the decrypted parts' SHA-256 are the manifest's plainSha256
+    const { createHash } = await import('node:crypto');
+    for (const p of manifest.parts)
+      expect(
+        createHash('sha256')
+          .update(await readFile(join(dir, p.name.replace(/\.pgp$/, '.zst'))))
+          .digest('hex'),
+      ).toBe(p.plainSha256);
+    expect(manifest.formatVersion).toBe(2);
     for (const [name, data] of Object.entries(files)) expect((await readFile(join(dir, 'restore', name))).equals(data)).toBe(true);
     expect((await readdir(join(dir, 'restore'))).sort()).toEqual(['config', 'db', 'files', 'ohitori-backup.json']);
   });
