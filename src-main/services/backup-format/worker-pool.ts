@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
 import {
+  classifyPartError,
   decryptKeys,
   encryptKeys,
   newPartSession,
@@ -193,7 +194,9 @@ export class WorkerPartRunner implements PartRunner {
     signal: AbortSignal | undefined,
   ): Promise<{ plainSize: number; digest: ReadDigest | PartDigest }> {
     const id = this.nextId++;
-    const { start, openSessionKey: open } = await prepare(id);
+    const { start, openSessionKey: open } = await prepare(id).catch((e: unknown) => {
+      throw classifyPartError(e);
+    });
     const slot = await this.acquire();
     slot.worker.ref(); // keep the process alive while a job runs; idle workers never do
     let inflight = 0;

@@ -270,6 +270,12 @@ describe('forgeries', () => {
     await writeFile(join(dir, last), bytes);
     const { error } = await consume(dir, v1, workers);
     expectRejected(error, ['BACKUP_DAMAGED']);
+    // a damaged key packet: the worker asks this thread for the session key, which cannot be opened
+    const dir2 = await copyBackup('v1-pkesk');
+    const first = await readFile(join(dir2, manifest.parts[0]!.name));
+    first[40]! ^= 1; // inside the PKESK's ephemeral key
+    await writeFile(join(dir2, manifest.parts[0]!.name), first);
+    for (const runner of [inline, workers]) expectRejected((await consume(dir2, v1, runner)).error, ['BACKUP_DAMAGED']);
   });
 
   it('a key that is not a recipient is refused before any download', async () => {
