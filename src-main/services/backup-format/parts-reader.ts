@@ -56,9 +56,10 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
   const gcHint = new GcHint();
   try {
     for (let i = 0; i < manifest.parts.length; i++) {
-      // Keep every worker busy while part i is being consumed: parts i+1 … i+concurrency run meanwhile
-      // (at most concurrency+1 verified-or-in-progress temp files exist at once).
-      for (let j = tasks.length; j < Math.min(manifest.parts.length, i + 1 + opts.runner.concurrency); j++) {
+      // Keep every worker busy while part i is being consumed: the next concurrency + READ_AHEAD
+      // parts are queued on the runner, which decrypts `concurrency` of them at a time, in whatever
+      // order its slots free up (at most concurrency + READ_AHEAD + 1 temp files exist at once).
+      for (let j = tasks.length; j < Math.min(manifest.parts.length, i + 1 + opts.runner.concurrency + READ_AHEAD); j++) {
         tasks[j] = decryptOne(manifest, manifest.parts[j]!, j, source, keys, tmp, opts.runner, inner.signal);
         tasks[j]!.catch(() => undefined);
       }
@@ -82,6 +83,15 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
   }
 }
 
+/**
+ * Parts queued beyond the runner's concurrency. Why: with one part on the calling thread (which
+ * also does all the I/O) and one on a worker, the worker finishes first and, with no further part
+ * queued, waited for the calling thread's part to be consumed. Measured (512 MiB, 3 alternating
+ * runs): 1.49 s with none, 1.39 s with 2, 1.33 s with 4. Costs only temp-file space: a queued part's
+ * source is opened when a runner slot starts reading it.
+ */
+const READ_AHEAD = 4;
+
 async function decryptOne(
   manifest: BackupManifest,
   part: ManifestPart,
@@ -93,34 +103,32 @@ async function decryptOne(
   signal: AbortSignal,
 ): Promise<string> {
   const outPath = tmp.file(`${part.name}.plain`);
-  let body: Readable;
-  try {
-    body = await source.openPart(part.name, index, signal);
-  } catch (e) {
-    if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
-    throw new AppError(
+  let body: Readable | undefined;
+  let size = 0;
+  let sourceError: AppError | undefined;
+  // A missing object or a dropped connection is not evidence of tampering: BACKUP_INCOMPLETE.
+  const unreadable = (e: unknown) =>
+    new AppError(
       'BACKUP_INCOMPLETE',
       `Part ${part.name} could not be read`,
       { part: part.name, reason: (e as Error).message },
       { cause: e },
     );
-  }
-  let size = 0;
-  let sourceError: AppError | undefined;
+  // Opened when the runner starts reading it (not while it waits in the read-ahead queue).
   const counted = (async function* () {
+    try {
+      body = await source.openPart(part.name, index, signal);
+    } catch (e) {
+      sourceError = unreadable(e);
+      throw sourceError;
+    }
     const it = rechunk(body, CHUNK_SIZE)[Symbol.asyncIterator]();
     for (;;) {
       let r: IteratorResult<Uint8Array>;
       try {
         r = await it.next();
       } catch (e) {
-        // A read error (missing object, dropped connection) is not evidence of tampering.
-        sourceError = new AppError(
-          'BACKUP_INCOMPLETE',
-          `Part ${part.name} could not be read`,
-          { part: part.name, reason: (e as Error).message },
-          { cause: e },
-        );
+        sourceError = unreadable(e);
         throw sourceError;
       }
       if (r.done) break;
@@ -136,7 +144,7 @@ async function decryptOne(
     // other part before resolving
     result = await runner.decrypt(keys, counted, outPath, signal, expectedPart(manifest, part));
   } catch (e) {
-    body.destroy();
+    body?.destroy();
     await rm(outPath, { force: true });
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
     if (sourceError) throw sourceError;

@@ -329,13 +329,15 @@ export class WorkerPartRunner implements PartRunner {
 }
 
 /**
- * The runner to use by default: one part on the calling thread plus `cores - 1` worker threads.
- * Measured on the 2-core box (256 MiB, encrypt stage, 3 runs each): 1 inline + 1 worker peaked at
- * 216–235 MiB, two workers at 271–279 MiB (each worker isolate costs ~75 MiB of RSS), for the same
- * two cores of crypto. Pass `workers` to choose explicitly (0 = everything inline).
+ * The runner to use: one part on the calling thread plus `cores - 1` worker threads. A worker per
+ * core (the calling thread only moving bytes) was 5–20% faster, but the calling thread's other
+ * buffers leave no room for it: with two workers a 4 GiB backup alone peaked at 237–242 MiB
+ * (crypto bench) against 195 MiB, and the desktop's restore at 245–254 MiB (restore bench, target
+ * < 256) against 220–238. Pass `workers` to choose explicitly (0 = everything inline).
  */
 export function createPartRunner(opts: { workers?: number } = {}): PartRunner {
   const workers = opts.workers ?? defaultWorkerCount() - 1;
   if (workers <= 0) return new InlinePartRunner(1);
   return new CompositePartRunner([new InlinePartRunner(1), new WorkerPartRunner(workers)]);
 }
+
