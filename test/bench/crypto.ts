@@ -90,7 +90,15 @@ async function child(mode: string, keysDir: string, a: string, b: string, worker
   console.log(JSON.stringify({ ms: performance.now() - t0, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
+/**
+ * Every timed run (ours and gpg's) starts with no dirty page cache: `sync` first, untimed. Without
+ * it, each run paid for the writeback the previous ones left (a 1 GiB run writes 1–2 GiB), and
+ * which side paid more depended on the order.
+ */
+const settle = () => runProc('sync', []);
+
 async function ours(mode: string, keysDir: string, a: string, b: string, workers: number): Promise<{ wallMs: number; maxRssMiB: number }> {
+  await settle();
   const r = await runProc(process.execPath, [process.argv[1]!, '--child', mode, keysDir, a, b, String(workers)]);
   const line = r.stdout.trim().split('\n').at(-1)!;
   return { wallMs: r.wallMs, maxRssMiB: (JSON.parse(line) as { maxRssMiB: number }).maxRssMiB };
@@ -106,7 +114,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ohitori-bench-crypto-'));
   const home = join(dir, 'gnupg');
   await mkdir(home, { mode: 0o700 });
-  const gpg = (args: string[]) => runProc('gpg', ['--homedir', home, '--batch', '--yes', '--no-tty', ...args], { timed: true });
+  const gpg = async (args: string[]) => {
+    await settle();
+    return runProc('gpg', ['--homedir', home, '--batch', '--yes', '--no-tty', ...args], { timed: true });
+  };
   try {
     // keys: the desktop key (unprotected here: unlocking is not what we measure) and the server signing key
     const d = await generateKey({ userIDs: [{ name: 'Bench desktop' }], format: 'object' });
