@@ -340,4 +340,3 @@ export function createPartRunner(opts: { workers?: number } = {}): PartRunner {
   if (workers <= 0) return new InlinePartRunner(1);
   return new CompositePartRunner([new InlinePartRunner(1), new WorkerPartRunner(workers)]);
 }
-
