@@ -114,7 +114,10 @@ async function decryptOne(
       { part: part.name, reason: (e as Error).message },
       { cause: e },
     );
-  // Opened when the runner starts reading it (not while it waits in the read-ahead queue).
+  // Opened when the runner starts reading it (not while it waits in the read-ahead queue). On abort
+  // the source is destroyed, so a read waiting on a stalled connection ends too.
+  const onAbort = () => body?.destroy(new AppError('CANCELLED', 'Cancelled'));
+  signal.addEventListener('abort', onAbort, { once: true });
   const counted = (async function* () {
     try {
       body = await source.openPart(part.name, index, signal);
@@ -122,6 +125,7 @@ async function decryptOne(
       sourceError = unreadable(e);
       throw sourceError;
     }
+    if (signal.aborted) body.destroy(new AppError('CANCELLED', 'Cancelled'));
     const it = rechunk(body, CHUNK_SIZE)[Symbol.asyncIterator]();
     for (;;) {
       let r: IteratorResult<Uint8Array>;
@@ -144,6 +148,7 @@ async function decryptOne(
     // other part before resolving
     result = await runner.decrypt(keys, counted, outPath, signal, expectedPart(manifest, part));
   } catch (e) {
+    signal.removeEventListener('abort', onAbort);
     body?.destroy();
     await rm(outPath, { force: true });
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
@@ -153,6 +158,7 @@ async function decryptOne(
     if (ct && (ct.size !== part.size || (ct.sha256 !== undefined && ct.sha256 !== part.sha256))) throw damaged(part);
     throw isAppError(e) ? withPart(e, part) : new AppError('BACKUP_DAMAGED', 'A backup part is damaged', { part: part.name }, { cause: e });
   }
+  signal.removeEventListener('abort', onAbort);
   if (result.size !== part.size || (result.sha256 !== undefined && result.sha256 !== part.sha256)) {
     await rm(outPath, { force: true });
     throw damaged(part);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, pipeline as pipeStreams, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PrivateKey } from 'openpgp';
@@ -125,7 +125,9 @@ export class RestoreService {
                     cb(null, c);
                   },
                 });
-                return (r.Body as Readable).pipe(counted);
+                // pipeline, not pipe: a body that fails (dropped connection, abort) fails `counted` too,
+                // instead of leaving its reader waiting for an end that never comes
+                return pipeStreams(r.Body as Readable, counted, () => undefined);
               },
             },
             join(staging, 'out'),

@@ -79,3 +79,58 @@ describe('writing a backup that does not finish', () => {
     }
   });
 });
+
+describe('reading a backup whose parts stall', () => {
+  it('cancelled while every part source hangs mid-object: CANCELLED promptly, temp files removed', async () => {
+    const { openVerifiedPayload } = await import('../../../src-main/services/backup-format/parts-reader');
+    const { readFile, mkdir } = await import('node:fs/promises');
+    const dir = join(work.path, 'stall');
+    await mkdir(dir);
+    const runner = createPartRunner({ workers: 1 });
+    try {
+      const { manifest } = await writeBackup({
+        serverId: 'srv1',
+        sequence: 3,
+        versions: {},
+        entries: [{ name: 'db/dump', size: 4_000_000, open: () => Readable.from([testData(4_000_000, 7)]) }],
+        recipients: [keys.desktopPublic],
+        signingKey: keys.signing,
+        sink: fileSink(dir),
+        runner,
+        partSize: 1024 * 1024,
+      });
+      // each part: its first 1000 bytes, then nothing more and no end (a connection that went quiet)
+      const opened: Readable[] = [];
+      const source = {
+        openPart: async (name: string) => {
+          const head = (await readFile(join(dir, name))).subarray(0, 1000);
+          const r = new Readable({ read() {} });
+          r.push(head);
+          opened.push(r);
+          return r;
+        },
+      };
+      const tempBase = join(work.path, 'stall-tmp');
+      await mkdir(tempBase);
+      const ac = new AbortController();
+      const payload = openVerifiedPayload(manifest, source, {
+        decryptionKey: keys.desktop,
+        verificationKey: keys.signingPublic,
+        runner,
+        tempBase,
+        signal: ac.signal,
+      });
+      setTimeout(() => ac.abort(), 300);
+      await expect(
+        (async () => {
+          for await (const _ of payload) void _;
+        })(),
+      ).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(opened.length).toBeGreaterThan(0);
+      expect(opened.every((r) => r.destroyed)).toBe(true);
+      expect(await readdir(tempBase)).toEqual([]);
+    } finally {
+      await runner.close();
+    }
+  }, 30_000);
+});
