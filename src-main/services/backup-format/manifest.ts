@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../shared/errors';
+import type { ExpectedPart } from './native-part';
 import { BACKUP_ID_PATTERN, FORMAT_NAME, MAX_PART_SIZE, READABLE_FORMAT_VERSIONS, SERVER_ID_PATTERN, partName } from './format';
 
 const fingerprint = z.string().regex(/^[0-9A-F]{40}$/);
@@ -86,10 +87,7 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** What the signed manifest lists of one part, as the part decryptor checks it (v2: its check, v1: its SHA-256). */
-export function expectedPart(
-  m: BackupManifest,
-  p: ManifestPart,
-): { size: number; sha256?: string; check?: { plainSha256: string; headSha256: string; mdc: string } } {
+export function expectedPart(m: BackupManifest, p: ManifestPart): ExpectedPart {
   if (m.formatVersion >= 2 && p.plainSha256 && p.headSha256 && p.mdc)
     return { size: p.size, check: { plainSha256: p.plainSha256, headSha256: p.headSha256, mdc: p.mdc } };
   if (p.sha256) return { size: p.size, sha256: p.sha256 };

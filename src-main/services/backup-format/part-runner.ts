@@ -27,10 +27,10 @@ export interface PartRunner {
   ): Promise<PartDigest>;
   /**
    * Decrypts+verifies `input` into `outPath`; resolves only when everything checked out, with the
-   * plaintext size and the ciphertext's size and SHA-256. A failure's AppError carries
-   * `details.ciphertext` (size, sha256) when the whole input was read. With `expected` (the signed
-   * manifest's size and SHA-256 of this part) it also fails, BACKUP_DAMAGED, on any other ciphertext,
-   * and skips the MDC (see PartDecryptOptions).
+   * plaintext size and the ciphertext's size (and SHA-256 when it was hashed). A failure's AppError
+   * carries `details.ciphertext` when the whole input was read. With `expected` (what the signed
+   * manifest lists of this part: v1 size and SHA-256, v2 size and check) it also fails,
+   * BACKUP_DAMAGED, on any other part (see PartDecryptOptions).
    */
   decrypt(
     keys: DecryptKeyBytes,

@@ -141,14 +141,12 @@ async function decryptOne(
       yield r.value;
     }
   })();
-  let result: { size: number; sha256?: string };
   try {
-    // the runner hashes the ciphertext (SHA-256) where it decrypts it, and reads it to the end
-    // …and, given what the manifest lists (v1: size and SHA-256, v2: size and check), refuses any
-    // other part before resolving
-    result = await runner.decrypt(keys, counted, outPath, signal, expectedPart(manifest, part));
+    // The runner reads the part to the end and resolves only when it is what the manifest lists
+    // (v1: size and ciphertext SHA-256, v2: size and check) and verified.
+    await runner.decrypt(keys, counted, outPath, signal, expectedPart(manifest, part));
+    return outPath;
   } catch (e) {
-    signal.removeEventListener('abort', onAbort);
     body?.destroy();
     await rm(outPath, { force: true });
     if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
@@ -157,13 +155,9 @@ async function decryptOne(
     const ct = isAppError(e) ? (e.details?.['ciphertext'] as { size: number; sha256?: string } | undefined) : undefined;
     if (ct && (ct.size !== part.size || (ct.sha256 !== undefined && ct.sha256 !== part.sha256))) throw damaged(part);
     throw isAppError(e) ? withPart(e, part) : new AppError('BACKUP_DAMAGED', 'A backup part is damaged', { part: part.name }, { cause: e });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
-  signal.removeEventListener('abort', onAbort);
-  if (result.size !== part.size || (result.sha256 !== undefined && result.sha256 !== part.sha256)) {
-    await rm(outPath, { force: true });
-    throw damaged(part);
-  }
-  return outPath;
 }
 
 function damaged(part: ManifestPart): AppError {
