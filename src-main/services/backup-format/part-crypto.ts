@@ -234,6 +234,18 @@ export async function encryptPart(
 }
 
 /**
+ * Bytes decrypted between two turns of the event loop when a part is decrypted on the calling
+ * thread. That thread also moves every byte of the other parts (reads the sources, feeds the
+ * workers, reads back verified parts), so a long synchronous step starves them: with whole 1 MiB
+ * chunks (≈2 ms each) the worker sat idle for half of a 1 GiB decrypt. Measured (1 GiB, one part
+ * inline + one worker, 4 alternating runs): 2.16 s with 1 MiB steps, 1.93 s with 256 KiB, 1.90 s
+ * with 128 KiB, 1.91 s with 64 KiB — as fast as two workers (1.88 s) without their memory — and
+ * peak RSS 189 → 178 MiB. Encryption keeps 1 MiB steps: smaller ones saved 5% there but added
+ * 22 MiB of queued output.
+ */
+const INLINE_DECRYPT_STEP = 128 * 1024;
+
+/**
  * Decrypts one part into `outPath` (created 0600, must not exist) and returns only once the whole
  * message was read, its integrity checked (MDC, or the ciphertext against `expected`) AND the
  * signature by the pinned key verified. The plaintext goes to a private file that nobody reads
@@ -251,9 +263,11 @@ export async function decryptPartToFile(
   const dec = await startPartDecryption(keys, outPath, expected);
   try {
     for await (const chunk of input) {
-      await nextTurn();
-      if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');
-      await dec.push(chunk);
+      for (let at = 0; at < chunk.length; at += INLINE_DECRYPT_STEP) {
+        await nextTurn();
+        if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');
+        await dec.push(chunk.subarray(at, at + INLINE_DECRYPT_STEP));
+      }
     }
     if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');
   } catch (e) {
