@@ -98,13 +98,18 @@ async function child(mode: string, keysDir: string, a: string, b: string, worker
 const settle = () => runProc('sync', []);
 
 /*
- * WARM_UP: each side's first encrypt and first decrypt run is untimed; five timed pairs follow.
- * Why: every timed run overwrites the output its side wrote the run before, so it writes into
- * memory the kernel has just freed, while the first run's output is new. On this VM (free page
- * reporting: the kernel hands freed memory back to its host) memory that has not been touched for
- * a while costs a host page fault per page when written again: our first decrypt run took 4.1–4.4 s
- * against 2.4–2.6 s for the next ones, gpg's first 1.6–4.0 s, so with three runs the first pair
- * alone could swing the median. All runs then start in the same state.
+ * FRESH_OUTPUT: every timed run, ours and gpg's, writes a new output: the previous one is deleted
+ * before the untimed `sync`. Why: overwriting a synced 1 GiB file cost its writer 0.5–1 s more
+ * here (gpg's encrypt 2.9–3.6 s overwriting against 2.5 s into a new file, its decrypt 2.3–2.4 s
+ * against 1.6 s). Until session 6 gpg overwrote its output in both phases while our encrypt wrote
+ * into a freshly emptied folder: that favoured us in encrypt, and in decrypt, where both sides
+ * overwrote, the shared cost pulled the ratio towards 1.
+ *
+ * WARM_UP: each side's first encrypt and first decrypt run is untimed; five timed pairs follow,
+ * the median of the per-pair ratios is reported. Why: the first runs of a bench were the slowest
+ * and the noisiest (this 2-vCPU VM reports freed memory to its host, so a run that writes into
+ * memory nothing has touched for a while pays a host page fault per page); with three runs the
+ * first pair alone could swing the median.
  */
 
 async function ours(mode: string, keysDir: string, a: string, b: string, workers: number): Promise<{ wallMs: number; maxRssMiB: number }> {
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
       await rm(partsDir, { recursive: true, force: true });
       await mkdir(partsDir);
       const a = await ours('encrypt', dir, input, partsDir, workers);
+      await rm(join(dir, 'gpg.pgp'), { force: true }); // see FRESH_OUTPUT
       const g = await gpg([
         '--trust-model',
         'always',
@@ -179,7 +185,9 @@ async function main(): Promise<void> {
     // decrypt: ours (verified, via private temp files) vs gpg -d, alternating
     const dec: { ours: number; gpg: number; ratio: number }[] = [];
     for (let i = 0; i <= runs; i++) {
+      await rm(join(dir, 'ours.out'), { force: true }); // see FRESH_OUTPUT
       const a = await ours('decrypt', dir, partsDir, join(dir, 'ours.out'), workers);
+      await rm(join(dir, 'gpg.out'), { force: true });
       const g = await gpg(['--trust-model', 'always', '-d', '-o', join(dir, 'gpg.out'), join(dir, 'gpg.pgp')]);
       if (!g.stderr.includes('Good signature')) throw new Error(`gpg did not verify the anchor's signature: ${g.stderr}`);
       if (i > 0) dec.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs });
