@@ -200,7 +200,7 @@ export async function startPartEncryption(keys: EncryptKeyBytes): Promise<PartEn
   }
 }
 
-/** Starts one part's decryption on this thread into `outPath` (created 0600 with 'wx': it must not exist). */
+/** Starts one part's decryption on this thread into `outPath` (0600, written from its start: see PartDecryptor). */
 export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string, expected?: ExpectedPart): Promise<PartDecryptor> {
   try {
     return new PartDecryptor(decryptSetup(await decryptKeys(keys)), outPath, expected ? { expected } : {});
@@ -246,7 +246,7 @@ export async function encryptPart(
 const INLINE_DECRYPT_STEP = 128 * 1024;
 
 /**
- * Decrypts one part into `outPath` (created 0600, must not exist) and returns only once the whole
+ * Decrypts one part into `outPath` (0600, written from its start) and returns only once the whole
  * message was read, its integrity checked (MDC, or the ciphertext against `expected`) AND the
  * signature by the pinned key verified. The plaintext goes to a private file that nobody reads
  * before this resolves; it is removed on failure. After a failure the rest of `input` is still

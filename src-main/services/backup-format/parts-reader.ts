@@ -10,7 +10,7 @@ import { GcHint } from './gc-hint';
 import { expectedPart, type BackupManifest, type ManifestPart } from './manifest';
 import type { DecryptKeyBytes } from './part-crypto';
 import type { PartRunner } from './part-runner';
-import { createPrivateTempDir, type PrivateTempDir } from './private-temp';
+import { createPrivateTempDir } from './private-temp';
 
 /** Where encrypted parts come from (S3 GetObject on the desktop, files in tests). */
 export interface PartSource {
@@ -32,8 +32,9 @@ export interface DecryptPartsOptions extends RunOptions {
  * The verified payload (compressed archive) of a backup as a Node stream. No byte of a part is
  * emitted before that whole part was decrypted to a private 0600 temp file, its ciphertext matched
  * the manifest's size and SHA-256, its MDC checked and its signature verified by the pinned key.
- * Up to `runner.concurrency` parts are decrypted ahead in parallel; temp files are removed as soon
- * as they are emitted and on every error/abort path. A later part can still fail after earlier
+ * Up to `runner.concurrency` parts are decrypted ahead in parallel, into a few reused temp files
+ * (slots); a failed part's file is removed at once, all of them when the stream ends, errs or is
+ * aborted. A later part can still fail after earlier
  * ones were emitted: callers treat the restore as incomplete until this stream ends cleanly.
  */
 export function openVerifiedPayload(manifest: BackupManifest, source: PartSource, opts: DecryptPartsOptions): Readable {
@@ -54,24 +55,28 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
   const total = manifest.parts.reduce((n, p) => n + p.plainSize, 0);
   let done = 0;
   const gcHint = new GcHint();
+  // Part j is decrypted into slot j % slots. Part j + slots is queued only once part j has been
+  // read back (the loop below queues up to i + concurrency + READ_AHEAD while consuming part i).
+  const slots = opts.runner.concurrency + READ_AHEAD + 1;
   try {
     for (let i = 0; i < manifest.parts.length; i++) {
       // Keep every worker busy while part i is being consumed: the next concurrency + READ_AHEAD
       // parts are queued on the runner, which decrypts `concurrency` of them at a time, in whatever
       // order its slots free up (at most concurrency + READ_AHEAD + 1 temp files exist at once).
       for (let j = tasks.length; j < Math.min(manifest.parts.length, i + 1 + opts.runner.concurrency + READ_AHEAD); j++) {
-        tasks[j] = decryptOne(manifest, manifest.parts[j]!, j, source, keys, tmp, opts.runner, inner.signal);
+        tasks[j] = decryptOne(manifest, j, tmp.file(`plain-${j % slots}`), source, keys, opts.runner, inner.signal);
         tasks[j]!.catch(() => undefined);
       }
       const file = await tasks[i]!;
       throwIfAborted(opts.signal);
       for await (const chunk of rechunk(createReadStream(file, { highWaterMark: CHUNK_SIZE }), CHUNK_SIZE)) {
+        throwIfAborted(opts.signal); // nothing more once cancelled, even from a part already read
         done += chunk.length;
         gcHint.add(chunk.length);
         yield chunk;
         opts.onProgress?.({ step: 'steps.decrypt', bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 });
       }
-      await rm(file, { force: true });
+      // the file stays: its slot is reused by part i + slots (removed with the folder at the end)
     }
   } catch (e) {
     throw opts.signal?.aborted ? new AppError('CANCELLED', 'Cancelled') : e;
@@ -94,15 +99,14 @@ const READ_AHEAD = 4;
 
 async function decryptOne(
   manifest: BackupManifest,
-  part: ManifestPart,
   index: number,
+  outPath: string,
   source: PartSource,
   keys: DecryptKeyBytes,
-  tmp: PrivateTempDir,
   runner: PartRunner,
   signal: AbortSignal,
 ): Promise<string> {
-  const outPath = tmp.file(`${part.name}.plain`);
+  const part = manifest.parts[index]!;
   let body: Readable | undefined;
   let size = 0;
   let sourceError: AppError | undefined;

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entriesFromDirectory } from '../../../src-main/services/backup-format/archive';
+import { bufferEntry, entriesFromDirectory } from '../../../src-main/services/backup-format/archive';
 import { readBackupManifest, restoreToDirectory, verifyBackup } from '../../../src-main/services/backup-format/backup-reader';
 import { writeBackup } from '../../../src-main/services/backup-format/backup-writer';
 import { MANIFEST_NAME } from '../../../src-main/services/backup-format/format';
@@ -75,6 +75,43 @@ describe.each(runners)('backup round trip (%s runner)', (label, makeRunner) => {
       const v = await verifyBackup(m, fileSource(out), { decryptionKey: keys.desktop, verificationKey: keys.signingPublic, runner });
       expect(v.entries).toBeGreaterThanOrEqual(6);
       expect((await readdir(out)).sort()).toEqual([...m.parts.map((p) => p.name), MANIFEST_NAME].sort());
+    } finally {
+      await runner.close();
+    }
+  }, 60_000);
+
+  it('reuses its few temp files over many parts, a short last part included, and leaves none', async () => {
+    // 64 KiB parts: about 20 of them, more than the reader's slots (concurrency + 4 + 1), so every
+    // slot file is written over; the last part is shorter than the one it replaces.
+    const runner = makeRunner();
+    const out = join(work.path, `many-${label}`);
+    const restored = join(work.path, `many-restored-${label}`);
+    const tempBase = join(work.path, `many-tmp-${label}`);
+    await mkdir(out);
+    await mkdir(restored);
+    try {
+      const data = testData(1280 * 1024 + 4321, 9);
+      const { manifest } = await writeBackup({
+        serverId: 'srv1',
+        sequence: 4,
+        versions: {},
+        entries: [bufferEntry('blob', data)],
+        recipients: [keys.desktopPublic],
+        signingKey: keys.signing,
+        sink: fileSink(out),
+        runner,
+        partSize: 64 * 1024,
+      });
+      expect(manifest.parts.length).toBeGreaterThan(runner.concurrency + 5 + 2);
+      expect(manifest.parts.at(-1)!.plainSize).toBeLessThan(manifest.parts[0]!.plainSize);
+      await restoreToDirectory(manifest, fileSource(out), restored, {
+        decryptionKey: keys.desktop,
+        verificationKey: keys.signingPublic,
+        runner,
+        tempBase,
+      });
+      expect((await readFile(join(restored, 'blob'))).equals(data)).toBe(true);
+      expect(await readdir(tempBase)).toEqual([]);
     } finally {
       await runner.close();
     }
