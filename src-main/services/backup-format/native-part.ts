@@ -893,11 +893,11 @@ export class PartDecryptor {
 
 /**
  * Opens a part's plaintext file for writing from its start, 0600, never through a symlink. It may
- * exist: the parts reader reuses a few files in its private 0700 folder (`parts-reader.ts`,
- * PLAIN_SLOTS) and the decryptor cuts the file to the plaintext's length when the part checks out
- * (on failure it removes it). Why not a new file per part: overwriting pages already in the page
- * cache is cheaper than allocating new ones for every part and freeing them (decrypt of 1 GiB with
- * new outputs: 2.0–2.2 s → 1.8–1.9 s here).
+ * exist: the parts reader reuses a few files in its private 0700 folder (`slots` in
+ * `parts-reader.ts`), and the decryptor cuts the file to the plaintext's length when the part
+ * checks out (on failure it removes it). Why not a new file per part: overwriting pages already in
+ * the page cache is cheaper than allocating new ones for every part and freeing them (crypto bench,
+ * 1 GiB decrypt: 2.34 → 2.06 s).
  */
 function openPlainFile(path: string): number {
   return openSync(path, fsFlags.O_WRONLY | fsFlags.O_CREAT | fsFlags.O_NOFOLLOW, 0o600);

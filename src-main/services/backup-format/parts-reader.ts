@@ -34,8 +34,8 @@ export interface DecryptPartsOptions extends RunOptions {
  * the manifest's size and SHA-256, its MDC checked and its signature verified by the pinned key.
  * Up to `runner.concurrency` parts are decrypted ahead in parallel, into a few reused temp files
  * (slots); a failed part's file is removed at once, all of them when the stream ends, errs or is
- * aborted. A later part can still fail after earlier
- * ones were emitted: callers treat the restore as incomplete until this stream ends cleanly.
+ * aborted. A later part can still fail after earlier ones were emitted: callers treat the restore
+ * as incomplete until this stream ends cleanly.
  */
 export function openVerifiedPayload(manifest: BackupManifest, source: PartSource, opts: DecryptPartsOptions): Readable {
   return Readable.from(verifiedChunks(manifest, source, opts), { objectMode: false, highWaterMark: CHUNK_SIZE });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 /**
  * A directory only this user can read (mkdtemp creates it 0700), for decrypted parts that are not
- * yet verified. Callers create files in it with mode 0600, never through a symlink, and must call `remove()`
- * on every path (success, error, abort).
+ * yet verified. Callers create files in it with mode 0600, never through a symlink, and must call
+ * `remove()` on every path (success, error, abort).
  */
 export interface PrivateTempDir {
   readonly path: string;
