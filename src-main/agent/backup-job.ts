@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../shared/errors';
+import { AppError, isDiskFullError } from '../shared/errors';
 import { createPartRunner } from '../services/backup-format';
 import { generateServerSigningKey } from '../services/pgp/key-generate';
 import { JOB_PATHS, jobConfigSchema, type JobResult } from '../services/backup-job/job-layout';
@@ -131,7 +131,7 @@ function toAppError(e: unknown, signal: AbortSignal): AppError {
   if (err.name === 'RequestTimeTooSkewed') return new AppError('STORAGE_CLOCK_SKEW', "The server's clock is off");
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'TimeoutError'].includes(err.code ?? err.name ?? ''))
     return new AppError('STORAGE_UNREACHABLE', `Storage could not be reached: ${err.message ?? ''}`);
-  if (err.code === 'ENOSPC') return new AppError('DISK_FULL', 'The server disk is full');
+  if (isDiskFullError(err)) return new AppError('DISK_FULL', 'The server disk is full');
   if (status !== undefined) return new AppError('STORAGE_REJECTED', `Storage refused a request (${status} ${err.name ?? ''})`);
   return new AppError('BACKUP_JOB_FAILED', err.message ?? String(e));
 }

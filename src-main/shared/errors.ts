@@ -99,6 +99,12 @@ export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }
 
+/** A file-system error that means "no room left": the disk is full or the user's quota is used up. */
+export function isDiskFullError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 /** Abort-aware helper: throws CANCELLED when the signal is aborted. */
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');

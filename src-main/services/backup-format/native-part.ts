@@ -10,7 +10,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { closeSync, constants as fsFlags, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
-import { AppError, type ErrorCode } from '../../shared/errors';
+import { AppError, isDiskFullError, type ErrorCode } from '../../shared/errors';
 import { writePacket } from './packet-framing';
 
 /**
@@ -984,6 +984,8 @@ export function classifyPartError(e: unknown): AppError {
   const msg = e instanceof Error ? e.message : String(e);
   let code: ErrorCode = 'BACKUP_DAMAGED';
   if (e instanceof PartError) code = e.code;
+  // no room for the decrypted file: the desktop's disk, not the backup, is the problem
+  else if (isDiskFullError(e)) code = 'DISK_FULL';
   else if (/not signed/i.test(msg)) code = 'BACKUP_UNSIGNED';
   else if (/signing key|signature|signed digest/i.test(msg)) code = 'BACKUP_SIGNATURE_INVALID';
   else if (/session key decryption failed|no (?:valid )?decryption key/i.test(msg)) code = 'KEY_NOT_RECIPIENT';
@@ -1003,6 +1005,8 @@ function partErrorText(code: ErrorCode): string {
       return 'The server signing key cannot be used';
     case 'CANCELLED':
       return 'Cancelled';
+    case 'DISK_FULL':
+      return 'The disk is full';
     default:
       return 'A backup part is damaged';
   }

@@ -55,15 +55,16 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
   const total = manifest.parts.reduce((n, p) => n + p.plainSize, 0);
   let done = 0;
   const gcHint = new GcHint();
-  // Part j is decrypted into slot j % slots. Part j + slots is queued only once part j has been
-  // read back (the loop below queues up to i + concurrency + READ_AHEAD while consuming part i).
+  // Parts in flight or waiting to be read back: the runner's concurrency plus READ_AHEAD, plus the
+  // one being read. Part j is decrypted into temp file j % slots; part j + slots is queued (below)
+  // only once part j has been read back, so no two of them share a file.
   const slots = opts.runner.concurrency + READ_AHEAD + 1;
   try {
     for (let i = 0; i < manifest.parts.length; i++) {
       // Keep every worker busy while part i is being consumed: the next concurrency + READ_AHEAD
       // parts are queued on the runner, which decrypts `concurrency` of them at a time, in whatever
-      // order its slots free up (at most concurrency + READ_AHEAD + 1 temp files exist at once).
-      for (let j = tasks.length; j < Math.min(manifest.parts.length, i + 1 + opts.runner.concurrency + READ_AHEAD); j++) {
+      // order its slots free up.
+      for (let j = tasks.length; j < Math.min(manifest.parts.length, i + slots); j++) {
         tasks[j] = decryptOne(manifest, j, tmp.file(`plain-${j % slots}`), source, keys, opts.runner, inner.signal);
         tasks[j]!.catch(() => undefined);
       }

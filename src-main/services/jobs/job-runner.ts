@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, isAppError } from '../../shared/errors';
+import { AppError, isAppError, isDiskFullError } from '../../shared/errors';
 import type { JobPrompt, JobSnapshot, JobState, PromptAnswer } from '../../shared/jobs';
 import { TERMINAL_JOB_STATES } from '../../shared/jobs';
 import type { Progress } from '../../shared/progress';
@@ -110,9 +110,11 @@ export class JobRunner {
       else {
         const error = isAppError(e)
           ? { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) }
-          : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
+          : isDiskFullError(e)
+            ? { code: 'DISK_FULL' as const, message: 'The disk is full' }
+            : { code: 'INTERNAL' as const, message: (e as Error)?.message ?? String(e) };
         // An unexpected error is a bug: keep its stack in the main process's log.
-        if (!isAppError(e)) console.error(`[ohitori] job ${entry.snap.kind} failed:`, e);
+        if (!isAppError(e) && !isDiskFullError(e)) console.error(`[ohitori] job ${entry.snap.kind} failed:`, e);
         this.settle(entry, 'failed', { error });
       }
     } finally {

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { KeysState, KeySummary, PassphraseStrengthView } from '../../shared/domain';
-import { AppError } from '../../shared/errors';
+import { AppError, isDiskFullError } from '../../shared/errors';
 import { writeFileAtomic } from '../files/atomic-file';
 import type { RecipientsOf } from '../pgp/key-usage';
 import { Keyring, type RecipientEntry } from '../pgp/keyring';
@@ -88,7 +88,7 @@ export class KeysService {
       await writeFileAtomic(pagePath, r.pageHtml, 0o644);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC') throw new AppError('DISK_FULL', 'The disk is full');
+      if (isDiskFullError(e)) throw new AppError('DISK_FULL', 'The disk is full');
       throw new AppError('NOT_FOUND', `Cannot write to ${dirname(keyPath)} (${code ?? 'error'})`);
     }
     return { keyPath, pagePath };

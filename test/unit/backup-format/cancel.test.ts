@@ -1,9 +1,10 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBackup } from '../../../src-main/services/backup-format/backup-writer';
 import { MANIFEST_NAME } from '../../../src-main/services/backup-format/format';
+import { openVerifiedPayload } from '../../../src-main/services/backup-format/parts-reader';
 import { createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
 import { fileSink, makeKeys, tempDir, testData, type TestKeys } from './fixtures';
 
@@ -46,7 +47,6 @@ describe('writing a backup that does not finish', () => {
   it('a failing sink fails the backup and no manifest is written', async () => {
     const runner = createPartRunner({ workers: 1 });
     const dir = join(work.path, 'failing');
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(dir);
     const sink = fileSink(dir);
     let n = 0;
@@ -82,8 +82,6 @@ describe('writing a backup that does not finish', () => {
 
 describe('reading a backup whose parts stall', () => {
   it('cancelled while every part source hangs mid-object: CANCELLED promptly, temp files removed', async () => {
-    const { openVerifiedPayload } = await import('../../../src-main/services/backup-format/parts-reader');
-    const { readFile, mkdir } = await import('node:fs/promises');
     const dir = join(work.path, 'stall');
     await mkdir(dir);
     const runner = createPartRunner({ workers: 1 });

@@ -200,6 +200,20 @@ describe('native part codec', () => {
     expect(outerTags(await encryptNative(testData(100, 8)))).toEqual([1, 18]);
     expect(outerTags(await encryptNative(testData(3 << 20, 8)))).toEqual([1, 18]);
   });
+  it('a disk that fills up while the plaintext is written: DISK_FULL, not a damaged backup', async () => {
+    // /dev/full answers every write with ENOSPC (a real kernel error). No discard(): it would
+    // remove the device node; the decryptor itself only closes its file on failure.
+    const d = new PartDecryptor(decryptSetup(dec), '/dev/full');
+    const ct = await encryptNative(testData(300_000, 41));
+    const err = await (async () => {
+      for (let o = 0; o < ct.length; o += 65_536) await d.push(ct.subarray(o, o + 65_536));
+      await d.end();
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(classifyPartError(err)).toMatchObject({ code: 'DISK_FULL', message: 'The disk is full' });
+  });
 });
 
 describe('CfbDecipher', () => {

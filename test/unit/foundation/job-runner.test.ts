@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src-main/shared/errors';
 import type { JobSnapshot } from '../../../src-main/shared/jobs';
@@ -41,7 +42,7 @@ describe('job runner', () => {
     expect(runner.list()).toEqual([]);
   });
 
-  it('records an AppError code, and INTERNAL for anything else', async () => {
+  it('records an AppError code, DISK_FULL for a full disk, and INTERNAL for anything else', async () => {
     const { runner } = recorder();
     const a = runner.start('t', 't', async () => {
       throw new AppError('DISK_FULL', 'full');
@@ -49,8 +50,18 @@ describe('job runner', () => {
     const b = runner.start('t', 't', async () => {
       throw new TypeError('x is undefined');
     });
+    // a real ENOSPC from the kernel (/dev/full), as a restore writing its files would get it
+    const c = runner.start('t', 't', async () => {
+      const fd = openSync('/dev/full', 'w');
+      try {
+        writeSync(fd, Buffer.alloc(4096));
+      } finally {
+        closeSync(fd);
+      }
+    });
     expect(await runner.wait(a.id)).toMatchObject({ state: 'failed', error: { code: 'DISK_FULL' } });
     expect(await runner.wait(b.id)).toMatchObject({ state: 'failed', error: { code: 'INTERNAL' } });
+    expect(await runner.wait(c.id)).toMatchObject({ state: 'failed', error: { code: 'DISK_FULL', message: 'The disk is full' } });
   });
 
   it('cancels a running job through its signal', async () => {
