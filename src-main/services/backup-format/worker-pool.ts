@@ -172,6 +172,11 @@ export class WorkerPartRunner implements PartRunner {
     return { plainSize: r.plainSize, ...r.digest };
   }
 
+  /** True when an idle worker is online (a job given now starts at once). */
+  readyNow(): boolean {
+    return this.idle.length > 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.starting);
