@@ -20,11 +20,16 @@ const nodeBundle = {
   // CommonJS dependencies (tar-stream, streamx, the AWS SDK) call require() for Node built-ins.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
-// The backup format's worker thread, beside the code that starts it: worker-pool.ts looks for
-// ./part-worker.mjs next to itself, which rollup puts in the shared chunk (dist/main/chunks) —
-// or in an entry when it is not shared, hence both places.
+// The worker threads' scripts, beside the code that starts them: worker-pool.ts looks for
+// ./part-worker.mjs (crypto) and ./key-thread.mjs (passphrase operations) next to itself, which
+// rollup puts in the shared chunk (dist/main/chunks) — or in an entry when it is not shared, hence
+// both places. The server job needs only the crypto one.
 for (const outdir of ['dist/main', 'dist/main/chunks'])
-  await esbuild({ ...nodeBundle, entryPoints: { 'part-worker': 'src-main/services/backup-format/part-worker.ts' }, outdir });
+  await esbuild({
+    ...nodeBundle,
+    entryPoints: { 'part-worker': 'src-main/services/backup-format/part-worker.ts', 'key-thread': 'src-main/services/pgp/key-thread.ts' },
+    outdir,
+  });
 
 await esbuild({
   ...nodeBundle,

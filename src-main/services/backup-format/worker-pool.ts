@@ -28,39 +28,56 @@ const IN_WINDOW = 2 * 1024 * 1024;
 /**
  * Where the worker code comes from. Tradeoff: `new Worker(new URL('./part-worker.mjs', import.meta.url))`
  * is what bundlers understand, so the production bundle (the server job, the app) emits
- * `part-worker.mjs` as a second entry next to the main bundle and this finds it. Under vitest/tsx the
- * sibling is `part-worker.ts`, which Node cannot run (extension-less imports), so we bundle it once
- * with esbuild (a devDependency, imported by a computed name so bundlers leave it out) to a CommonJS
- * string and start it with `eval: true`. No temp files either way.
+ * `part-worker.mjs` (and, in the app, `key-thread.mjs`) as more entries next to the main bundle and
+ * this finds them. Under vitest/tsx the script is the `.ts` source, which Node cannot run
+ * (extension-less imports), so we bundle it once with esbuild (a devDependency, imported by a
+ * computed name so bundlers leave it out) to a CommonJS string and start it with `eval: true`. No
+ * temp files either way.
  */
 type WorkerSource = { kind: 'file'; url: URL } | { kind: 'eval'; code: string };
-let sourcePromise: Promise<WorkerSource> | undefined;
 
-export function resolveWorkerSource(): Promise<WorkerSource> {
-  sourcePromise ??= (async (): Promise<WorkerSource> => {
-    // Through a variable so that vite's asset handling of the literal `new URL('…', import.meta.url)`
-    // pattern cannot touch it; esbuild leaves either form alone.
-    const here = import.meta.url;
-    const bundled = new URL('./part-worker.mjs', here);
-    if (bundled.protocol === 'file:' && existsSync(fileURLToPath(bundled))) return { kind: 'file', url: bundled };
-    const source = new URL('./part-worker.ts', here);
-    if (source.protocol !== 'file:' || !existsSync(fileURLToPath(source))) throw new AppError('INTERNAL', 'part-worker script not found');
-    const esbuildName = 'esbuild';
-    const esbuild = (await import(esbuildName)) as EsbuildModule;
-    const out = await esbuild.build({
-      entryPoints: [fileURLToPath(source)],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node22',
-      write: false,
-      logLevel: 'silent',
-      // openpgp's node build calls createRequire(import.meta.url), which CommonJS lacks.
-      define: { 'import.meta.url': JSON.stringify(source.href) },
-    });
-    return { kind: 'eval', code: out.outputFiles[0]!.text };
-  })();
-  return sourcePromise;
+/** The worker scripts: their bundled file name, and their source relative to this file. */
+const WORKER_SCRIPTS = {
+  /** Per-part crypto (part-worker.ts). */
+  part: { bundled: './part-worker.mjs', source: './part-worker.ts' },
+  /** One passphrase operation (pgp/key-thread.ts; the app only, the server job has none). */
+  key: { bundled: './key-thread.mjs', source: '../pgp/key-thread.ts' },
+} as const;
+type WorkerScript = keyof typeof WORKER_SCRIPTS;
+const sources = new Map<WorkerScript, Promise<WorkerSource>>();
+
+export function resolveWorkerSource(script: WorkerScript = 'part'): Promise<WorkerSource> {
+  let p = sources.get(script);
+  if (!p) {
+    p = locateWorkerSource(WORKER_SCRIPTS[script]);
+    sources.set(script, p);
+  }
+  return p;
+}
+
+async function locateWorkerSource(script: { bundled: string; source: string }): Promise<WorkerSource> {
+  // Through a variable so that vite's asset handling of the literal `new URL('…', import.meta.url)`
+  // pattern cannot touch it; esbuild leaves either form alone.
+  const here = import.meta.url;
+  const bundled = new URL(script.bundled, here);
+  if (bundled.protocol === 'file:' && existsSync(fileURLToPath(bundled))) return { kind: 'file', url: bundled };
+  const source = new URL(script.source, here);
+  if (source.protocol !== 'file:' || !existsSync(fileURLToPath(source)))
+    throw new AppError('INTERNAL', `worker script ${script.bundled} not found`);
+  const esbuildName = 'esbuild';
+  const esbuild = (await import(esbuildName)) as EsbuildModule;
+  const out = await esbuild.build({
+    entryPoints: [fileURLToPath(source)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    write: false,
+    logLevel: 'silent',
+    // openpgp's node build calls createRequire(import.meta.url), which CommonJS lacks.
+    define: { 'import.meta.url': JSON.stringify(source.href) },
+  });
+  return { kind: 'eval', code: out.outputFiles[0]!.text };
 }
 
 /**
@@ -71,9 +88,12 @@ function workerLimits(): { maxYoungGenerationSizeMb: number } {
   return { maxYoungGenerationSizeMb: 8 };
 }
 
-/** A new thread running the part-worker script (crypto jobs, or one key job: see pgp/key-worker.ts). */
-export async function startPartWorker(resourceLimits?: { maxYoungGenerationSizeMb: number }): Promise<Worker> {
-  const src = await resolveWorkerSource();
+/** A new thread running a worker script: per-part crypto jobs, or one key job (see pgp/key-worker.ts). */
+export async function startPartWorker(
+  resourceLimits?: { maxYoungGenerationSizeMb: number },
+  script: WorkerScript = 'part',
+): Promise<Worker> {
+  const src = await resolveWorkerSource(script);
   const opts = resourceLimits ? { resourceLimits } : {};
   return src.kind === 'file' ? new Worker(src.url, opts) : new Worker(src.code, { eval: true, ...opts });
 }

@@ -17,10 +17,10 @@ export type KeyJobReply =
  * resident in the process for good — more than a whole restore's streaming needs. A terminated
  * worker takes its isolate and that memory with it. The passphrase and the unlocked key move only
  * between threads of this process (the same place they live anyway).
- * The worker is the part-worker script (it already bundles openpgp), see worker-pool.ts.
+ * The worker runs key-thread.ts (located like the crypto workers' script: see worker-pool.ts).
  */
 export async function runKeyJob(job: KeyJob): Promise<Extract<KeyJobReply, { t: 'key-done' }>> {
-  const worker = await startPartWorker();
+  const worker = await startPartWorker(undefined, 'key');
   try {
     const reply = await new Promise<KeyJobReply>((resolve, reject) => {
       worker.once('message', resolve);
