@@ -1,6 +1,6 @@
 // Runs a benchmark: `node scripts/bench.mjs <name> [args…]` (or `npm run bench -- <name>`).
-// Bundles test/bench/<name>.ts with esbuild — together with the backup-format worker entry, so the
-// bundle has the same layout as production (part-worker.mjs next to the main file) — into a
+// Bundles test/bench/<name>.ts with esbuild — together with the worker scripts, so the bundle has
+// the same layout as production (part-worker.mjs and key-thread.mjs next to the main file) — into a
 // private temp dir, runs it with this Node (22 under npm), and removes the bundle afterwards.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,11 @@ const out = mkdtempSync(join(root, 'node_modules', '.cache', 'ohitori-bench-'));
 const cleanup = () => rmSync(out, { recursive: true, force: true });
 try {
   await build({
-    entryPoints: { [name]: entry, 'part-worker': join(root, 'src-main/services/backup-format/part-worker.ts') },
+    entryPoints: {
+      [name]: entry,
+      'part-worker': join(root, 'src-main/services/backup-format/part-worker.ts'),
+      'key-thread': join(root, 'src-main/services/pgp/key-thread.ts'),
+    },
     outdir: out,
     bundle: true,
     platform: 'node',
