@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** Shared helpers for test/bench/*.ts (run through scripts/bench.mjs). */
@@ -54,6 +55,24 @@ export interface ProcResult {
   readonly stderr: string;
   /** From /usr/bin/time -f %M when `timed` (KiB → MiB). */
   readonly peakMiB?: number;
+  /** "CPU 1.20 user + 0.50 sys" (all threads) from /usr/bin/time when `timed`. */
+  readonly cpu?: string;
+  /**
+   * CPU time the hypervisor took from this machine's vCPUs while the command ran (all vCPUs, the
+   * `steal` column of /proc/stat), when readable. A busy host slows a two-thread run more than a
+   * one-thread anchor, so the bench prints it next to each timing.
+   */
+  readonly stealMs?: number;
+}
+
+/** Total steal time of all CPUs so far (ms), or undefined where /proc/stat is not readable. */
+function stealNow(): number | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!.trim().split(/\s+/);
+    return cpu[0] === 'cpu' && cpu.length > 8 ? (Number(cpu[8]) * 1000) / 100 : undefined; // USER_HZ = 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs a command to completion; measures wall time, optionally peak RSS via GNU time. */
@@ -62,8 +81,9 @@ export function runProc(
   args: readonly string[],
   opts: { env?: NodeJS.ProcessEnv; timed?: boolean } = {},
 ): Promise<ProcResult> {
-  const [c, a] = opts.timed ? ['/usr/bin/time', ['-f', 'PEAK_KIB=%M', cmd, ...args]] : [cmd, [...args]];
+  const [c, a] = opts.timed ? ['/usr/bin/time', ['-f', 'PEAK_KIB=%M CPU=%U+%S', cmd, ...args]] : [cmd, [...args]];
   return new Promise((resolve, reject) => {
+    const steal0 = stealNow();
     const t0 = performance.now();
     const child = spawn(c, a, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -73,9 +93,19 @@ export function runProc(
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - t0;
+      const steal1 = stealNow();
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
       const m = /PEAK_KIB=(\d+)/.exec(stderr);
-      resolve({ wallMs, stdout, stderr, ...(m ? { peakMiB: Number(m[1]) / 1024 } : {}) });
+      const u = /CPU=([\d.]+)\+([\d.]+)/.exec(stderr);
+      const stealMs = steal0 !== undefined && steal1 !== undefined ? steal1 - steal0 : undefined;
+      resolve({
+        wallMs,
+        stdout,
+        stderr,
+        ...(m ? { peakMiB: Number(m[1]) / 1024 } : {}),
+        ...(u ? { cpu: `CPU ${u[1]} user + ${u[2]} sys` } : {}),
+        ...(stealMs !== undefined ? { stealMs } : {}),
+      });
     });
   });
 }

@@ -87,7 +87,10 @@ async function child(mode: string, keysDir: string, a: string, b: string, worker
   } finally {
     await runner.close();
   }
-  console.log(JSON.stringify({ ms: performance.now() - t0, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  const ru = process.resourceUsage();
+  console.log(
+    JSON.stringify({ ms: performance.now() - t0, maxRssMiB: ru.maxRSS / 1024, userS: ru.userCPUTime / 1e6, sysS: ru.systemCPUTime / 1e6 }),
+  );
 }
 
 /**
@@ -112,12 +115,22 @@ const settle = () => runProc('sync', []);
  * first pair alone could swing the median.
  */
 
-async function ours(mode: string, keysDir: string, a: string, b: string, workers: number): Promise<{ wallMs: number; maxRssMiB: number }> {
+async function ours(
+  mode: string,
+  keysDir: string,
+  a: string,
+  b: string,
+  workers: number,
+): Promise<{ wallMs: number; maxRssMiB: number; cpu: string; stealMs?: number }> {
   await settle();
   const r = await runProc(process.execPath, [process.argv[1]!, '--child', mode, keysDir, a, b, String(workers)]);
   const line = r.stdout.trim().split('\n').at(-1)!;
-  return { wallMs: r.wallMs, maxRssMiB: (JSON.parse(line) as { maxRssMiB: number }).maxRssMiB };
+  const c = JSON.parse(line) as { maxRssMiB: number; userS: number; sysS: number };
+  return { wallMs: r.wallMs, maxRssMiB: c.maxRssMiB, cpu: `CPU ${c.userS.toFixed(2)} user + ${c.sysS.toFixed(2)} sys`, stealMs: r.stealMs };
 }
+
+/** ", host steal 0.21 s" when the host took CPU time from this VM during a run (see ProcResult.stealMs). */
+const steal = (ms: number | undefined) => (ms ? `, host steal ${(ms / 1000).toFixed(2)} s` : '');
 
 async function main(): Promise<void> {
   if (argv[0] === '--child') return child(argv[1]!, argv[2]!, argv[3]!, argv[4]!, Number(argv[5]));
@@ -152,7 +165,7 @@ async function main(): Promise<void> {
     await writeTestData(input, timingMiB * MiB, 1);
 
     // encrypt: ours vs gpg, alternating
-    const enc: { ours: number; gpg: number; ratio: number }[] = [];
+    const enc: { ours: number; gpg: number; ratio: number; steal: number }[] = [];
     const partsDir = join(dir, 'parts');
     // run 0 of each side is the untimed warm-up (see WARM_UP)
     for (let i = 0; i <= runs; i++) {
@@ -177,22 +190,22 @@ async function main(): Promise<void> {
         join(dir, 'gpg.pgp'),
         input,
       ]);
-      if (i > 0) enc.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs });
+      if (i > 0) enc.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs, steal: (a.stealMs ?? 0) + (g.stealMs ?? 0) });
       console.log(
-        `encrypt ${i === 0 ? 'warm-up' : `run ${i}`}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s (peak ${g.peakMiB?.toFixed(0)} MiB)`,
+        `encrypt ${i === 0 ? 'warm-up' : `run ${i}`}: ours ${(a.wallMs / 1000).toFixed(2)} s (${a.cpu}, peak ${a.maxRssMiB.toFixed(0)} MiB${steal(a.stealMs)}), gpg ${(g.wallMs / 1000).toFixed(2)} s (${g.cpu}, peak ${g.peakMiB?.toFixed(0)} MiB${steal(g.stealMs)})`,
       );
     }
     // decrypt: ours (verified, via private temp files) vs gpg -d, alternating
-    const dec: { ours: number; gpg: number; ratio: number }[] = [];
+    const dec: { ours: number; gpg: number; ratio: number; steal: number }[] = [];
     for (let i = 0; i <= runs; i++) {
       await rm(join(dir, 'ours.out'), { force: true }); // see FRESH_OUTPUT
       const a = await ours('decrypt', dir, partsDir, join(dir, 'ours.out'), workers);
       await rm(join(dir, 'gpg.out'), { force: true });
       const g = await gpg(['--trust-model', 'always', '-d', '-o', join(dir, 'gpg.out'), join(dir, 'gpg.pgp')]);
       if (!g.stderr.includes('Good signature')) throw new Error(`gpg did not verify the anchor's signature: ${g.stderr}`);
-      if (i > 0) dec.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs });
+      if (i > 0) dec.push({ ours: a.wallMs, gpg: g.wallMs, ratio: g.wallMs / a.wallMs, steal: (a.stealMs ?? 0) + (g.stealMs ?? 0) });
       console.log(
-        `decrypt ${i === 0 ? 'warm-up' : `run ${i}`}: ours ${(a.wallMs / 1000).toFixed(2)} s (peak ${a.maxRssMiB.toFixed(0)} MiB), gpg ${(g.wallMs / 1000).toFixed(2)} s`,
+        `decrypt ${i === 0 ? 'warm-up' : `run ${i}`}: ours ${(a.wallMs / 1000).toFixed(2)} s (${a.cpu}, peak ${a.maxRssMiB.toFixed(0)} MiB${steal(a.stealMs)}), gpg ${(g.wallMs / 1000).toFixed(2)} s (${g.cpu}${steal(g.stealMs)})`,
       );
     }
     await runProc('cmp', [input, join(dir, 'ours.out')]);
@@ -259,6 +272,8 @@ async function main(): Promise<void> {
     benchLine('peak_rss_small', Math.round(small), 'MiB');
     benchLine('peak_rss_large', Math.round(large), 'MiB');
     benchLine('peak_rss_growth', large / small, 'x');
+    // CPU time the host took from this VM during the timed runs (both sides): near 0 on a quiet host
+    benchLine('host_steal', [...enc, ...dec].reduce((n, e) => n + e.steal, 0) / 1000, 's');
   } finally {
     await runProc('gpgconf', ['--homedir', home, '--kill', 'all']).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
