@@ -493,25 +493,36 @@ export class CfbDecipher {
     this.w.mem.fill(0, CT_AT, CT_AT + 16); // C[-1] = IV = 0
   }
 
-  /** Plaintext of `ct` (after any held-back partial block): valid until the next call. */
+  /** Plaintext of `ct` (after any held-back partial block), as one new buffer. */
   update(ct: Uint8Array): Buffer {
+    const parts: Buffer[] = [];
+    this.updateTo(ct, (p) => parts.push(Buffer.from(p)));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /**
+   * Decrypts `ct` (after any held-back partial block), handing the plaintext to `emit` piece by
+   * piece; each piece is a view valid only during that call (the next slice reuses the memory).
+   * Why not return it whole: the ciphertext rarely starts on a block boundary (packet headers), so
+   * most calls had a held-back block in front and were concatenated — one more copy of every byte,
+   * and a fresh buffer, for callers that only hash and write it.
+   */
+  updateTo(ct: Uint8Array, emit: (plain: Buffer) => void): void {
     const mem = this.w.mem;
-    let head: Buffer | undefined;
     let off = 0;
     if (this.carryLen > 0) {
       const take = Math.min(16 - this.carryLen, ct.length);
       this.carry.set(ct.subarray(0, take), this.carryLen);
       this.carryLen += take;
       off = take;
-      if (this.carryLen < 16) return Buffer.alloc(0);
+      if (this.carryLen < 16) return;
       const ks = this.ecb.update(mem.subarray(CT_AT, CT_AT + 16));
       for (let i = 0; i < 16; i++) ks[i]! ^= this.carry[i]!;
-      head = ks;
       mem.set(this.carry, CT_AT); // the new previous block
       this.carryLen = 0;
+      emit(ks);
     }
     const whole = (ct.length - off) & ~15;
-    const parts: Buffer[] = head ? [head] : [];
     for (let done = 0; done < whole;) {
       const n = Math.min(SLICE, whole - done);
       mem.set(ct.subarray(off + done, off + done + n), CT_AT + 16); // aligned copy of the ciphertext blocks
@@ -519,16 +530,13 @@ export class CfbDecipher {
       this.w.xor(KS_AT, CT_AT + 16, n);
       mem.copyWithin(CT_AT, CT_AT + n, CT_AT + n + 16); // the last ciphertext block is the next "previous"
       done += n;
-      // the next slice reuses the memory: keep a copy of this one (the last one is concatenated, or returned as a view)
-      parts.push(done < whole ? Buffer.from(mem.subarray(KS_AT, KS_AT + n)) : mem.subarray(KS_AT, KS_AT + n));
+      emit(mem.subarray(KS_AT, KS_AT + n));
     }
     off += whole;
     if (off < ct.length) {
       this.carry.set(ct.subarray(off), 0);
       this.carryLen = ct.length - off;
     }
-    if (parts.length === 0) return Buffer.alloc(0);
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   /** The last, short block. */
@@ -753,8 +761,10 @@ export class PartDecryptor {
   // --- SEIPD plaintext: prefix, inner packets, MDC (the last 22 bytes, held back)
 
   private decrypt(ct: Uint8Array): void {
-    this.release(this.decipher!.update(ct));
+    this.decipher!.updateTo(ct, this.releaseFn);
   }
+
+  private readonly releaseFn = (p: Uint8Array) => this.release(p);
 
   private release(p: Uint8Array): void {
     if (p.length === 0) return;
