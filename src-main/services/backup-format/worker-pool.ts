@@ -105,6 +105,8 @@ export function defaultWorkerCount(): number {
 
 interface Slot {
   worker: Worker;
+  /** Its thread runs JavaScript ('online'): a job posted now starts without waiting for the boot. */
+  online: boolean;
   onMessage?: (m: ToMain) => void;
   onFailure?: (e: Error) => void;
 }
@@ -192,9 +194,9 @@ export class WorkerPartRunner implements PartRunner {
     return { plainSize: r.plainSize, ...r.digest };
   }
 
-  /** True when an idle worker is online (a job given now starts at once). */
+  /** True when an idle worker's thread is up (a job given now starts at once). */
   readyNow(): boolean {
-    return this.idle.length > 0;
+    return this.idle.some((s) => s.online);
   }
 
   async close(): Promise<void> {
@@ -340,7 +342,8 @@ export class WorkerPartRunner implements PartRunner {
   private async spawn(): Promise<Slot> {
     const worker = await startPartWorker(workerLimits());
     worker.unref();
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, online: false };
+    worker.once('online', () => (slot.online = true));
     this.all.add(slot);
     worker.on('message', (m: ToMain) => slot.onMessage?.(m));
     const fail = (e: Error) => {
