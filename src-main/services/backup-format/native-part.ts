@@ -493,21 +493,14 @@ export class CfbDecipher {
     this.w.mem.fill(0, CT_AT, CT_AT + 16); // C[-1] = IV = 0
   }
 
-  /** Plaintext of `ct` (after any held-back partial block), as one new buffer. */
-  update(ct: Uint8Array): Buffer {
-    const parts: Buffer[] = [];
-    this.updateTo(ct, (p) => parts.push(Buffer.from(p)));
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  }
-
   /**
    * Decrypts `ct` (after any held-back partial block), handing the plaintext to `emit` piece by
    * piece; each piece is a view valid only during that call (the next slice reuses the memory).
    * Why not return it whole: the ciphertext rarely starts on a block boundary (packet headers), so
    * most calls had a held-back block in front and were concatenated — one more copy of every byte,
-   * and a fresh buffer, for callers that only hash and write it.
+   * and a fresh buffer, for a caller that only hashes and writes it.
    */
-  updateTo(ct: Uint8Array, emit: (plain: Buffer) => void): void {
+  update(ct: Uint8Array, emit: (plain: Buffer) => void): void {
     const mem = this.w.mem;
     let off = 0;
     if (this.carryLen > 0) {
@@ -761,7 +754,7 @@ export class PartDecryptor {
   // --- SEIPD plaintext: prefix, inner packets, MDC (the last 22 bytes, held back)
 
   private decrypt(ct: Uint8Array): void {
-    this.decipher!.updateTo(ct, this.releaseFn);
+    this.decipher!.update(ct, this.releaseFn);
   }
 
   private readonly releaseFn = (p: Uint8Array) => this.release(p);

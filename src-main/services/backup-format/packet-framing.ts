@@ -13,29 +13,40 @@ export interface RawPacket {
 /** Splits bytes into packets; throws on old-format or partial-length headers and on truncation. */
 export function splitPackets(bytes: Uint8Array): RawPacket[] {
   const out: RawPacket[] = [];
-  let i = 0;
-  while (i < bytes.length) {
-    const h = bytes[i++]!;
-    if ((h & 0xc0) !== 0xc0) throw new Error('not a new-format packet header');
-    const tag = h & 0x3f;
-    const first = bytes[i++];
-    if (first === undefined) throw new Error('truncated header');
-    let len: number;
-    if (first < 192) len = first;
-    else if (first < 224) {
-      const second = bytes[i++];
-      if (second === undefined) throw new Error('truncated header');
-      len = ((first - 192) << 8) + second + 192;
-    } else if (first === 255) {
-      if (i + 4 > bytes.length) throw new Error('truncated header');
-      len = ((bytes[i]! << 24) >>> 0) + (bytes[i + 1]! << 16) + (bytes[i + 2]! << 8) + bytes[i + 3]!;
-      i += 4;
-    } else throw new Error('partial body lengths are not allowed here');
-    if (i + len > bytes.length) throw new Error('truncated packet');
-    out.push({ tag, body: bytes.subarray(i, i + len) });
-    i += len;
+  for (let i = 0; i < bytes.length;) {
+    const p = readPacket(bytes, i);
+    if (typeof p === 'string') throw new Error(p);
+    out.push(p);
+    i = p.next;
   }
   return out;
+}
+
+/**
+ * The packet whose header starts at `at` (new format, definite length) and where the next one
+ * starts; or why there is none: not a new-format header, a partial body length, or cut off by the
+ * end of `bytes` ("truncated …").
+ */
+export function readPacket(bytes: Uint8Array, at: number): (RawPacket & { readonly next: number }) | string {
+  let i = at;
+  const h = bytes[i++];
+  if (h === undefined) return 'truncated header';
+  if ((h & 0xc0) !== 0xc0) return 'not a new-format packet header';
+  const first = bytes[i++];
+  if (first === undefined) return 'truncated header';
+  let len: number;
+  if (first < 192) len = first;
+  else if (first < 224) {
+    const second = bytes[i++];
+    if (second === undefined) return 'truncated header';
+    len = ((first - 192) << 8) + second + 192;
+  } else if (first === 255) {
+    if (i + 4 > bytes.length) return 'truncated header';
+    len = ((bytes[i]! << 24) >>> 0) + (bytes[i + 1]! << 16) + (bytes[i + 2]! << 8) + bytes[i + 3]!;
+    i += 4;
+  } else return 'partial body lengths are not allowed here';
+  if (i + len > bytes.length) return 'truncated packet';
+  return { tag: h & 0x3f, body: bytes.subarray(i, i + len), next: i + len };
 }
 
 /** Writes one packet with the shortest new-format length header (what openpgp.js emits). */

@@ -11,7 +11,7 @@ import {
   type PublicKey,
 } from 'openpgp';
 import { AppError } from '../../shared/errors';
-import { writePacket } from './packet-framing';
+import { readPacket, writePacket } from './packet-framing';
 import {
   PartDecryptor,
   PartEncryptor,
@@ -150,11 +150,13 @@ export async function newPartSession(keys: PreparedEncryptKeys, date = new Date(
  */
 export function openSessionKey(keys: PreparedDecryptKeys, pkesks: readonly Uint8Array[]): Promise<SessionKey> {
   const cache = primed.get(keys);
-  const id = cache?.size ? Buffer.concat(pkesks).toString('hex') : '';
-  const ahead = cache?.get(id);
-  if (ahead) {
-    cache!.delete(id);
-    return ahead;
+  if (cache?.size) {
+    const id = Buffer.concat(pkesks).toString('hex');
+    const ahead = cache.get(id);
+    if (ahead) {
+      cache.delete(id);
+      return ahead;
+    }
   }
   return openSessionKeyNow(keys, pkesks);
 }
@@ -211,25 +213,25 @@ export async function primeSessionKey(keys: DecryptKeyBytes, head: Uint8Array): 
   );
 }
 
-/** The PKESK packets (tag 1, re-framed like the decryptor does) that start `head`, if complete. */
+/**
+ * The PKESK packets (tag 1, re-framed like the decryptor does) that start `head`, if they are
+ * complete and another packet header follows them.
+ */
 function leadingPkesks(head: Uint8Array): Uint8Array[] | undefined {
   const out: Uint8Array[] = [];
-  let i = 0;
-  while (i + 2 <= head.length) {
-    const h = head[i]!;
-    if ((h & 0xc0) !== 0xc0) return undefined;
-    if ((h & 0x3f) !== 1) return out.length ? out : undefined;
-    const first = head[i + 1]!;
-    let len: number;
-    let hl: number;
-    if (first < 192) [len, hl] = [first, 2];
-    else if (first < 224 && i + 3 <= head.length) [len, hl] = [((first - 192) << 8) + head[i + 2]! + 192, 3];
-    else return undefined;
-    if (i + hl + len > head.length) return undefined;
-    out.push(writePacket(1, head.subarray(i + hl, i + hl + len)));
-    i += hl + len;
+  for (let i = 0; ;) {
+    const p = readPacket(head, i);
+    if (typeof p !== 'string' && p.tag === 1) {
+      out.push(writePacket(1, p.body));
+      i = p.next;
+      continue;
+    }
+    // Stopped at the next packet (the encrypted one, whose partial length readPacket declines) or
+    // at a PKESK cut off by the end of `head`: only in the first case are the PKESKs all there.
+    const h = head[i];
+    const otherPacket = h !== undefined && (h & 0xc0) === 0xc0 && (h & 0x3f) !== 1;
+    return out.length > 0 && otherPacket ? out : undefined;
   }
-  return undefined;
 }
 
 /** The decryption setup of a part, with the session key opened on this thread. */
@@ -272,15 +274,18 @@ export function decryptKeys(keys: DecryptKeyBytes): Promise<PreparedDecryptKeys>
 }
 
 /**
- * Forgets the parsed form of these decryption keys (and the session keys opened ahead with them)
- * once the job that used them is over, and zeroes this module's copy of the key bytes. Why: the
- * cache above held the unlocked desktop key for as long as the process ran, while the unlock cache
- * (`UnlockCache`) promises to lock it after a few idle minutes. A later job parses it again (~10 ms).
+ * Ends a job's hold on the unlocked key: forgets the parsed form of these decryption keys (and the
+ * session keys opened ahead with them), and zeroes both this module's copy of the key bytes and
+ * `keys.decryptionKey` (the caller's, which it must not use again). Why: the cache above held the
+ * unlocked desktop key for as long as the process ran, while the unlock cache (`UnlockCache`)
+ * promises to lock it after a few idle minutes. A later job parses it again (~10 ms).
  */
 export function releaseDecryptKeys(keys: DecryptKeyBytes): void {
-  if (!decCache || !sameList(decCache.bytes, [keys.decryptionKey, keys.verificationKey])) return;
-  for (const b of decCache.bytes) (b as Uint8Array).fill(0);
-  decCache = undefined;
+  if (decCache && sameList(decCache.bytes, [keys.decryptionKey, keys.verificationKey])) {
+    for (const b of decCache.bytes) (b as Uint8Array).fill(0);
+    decCache = undefined;
+  }
+  keys.decryptionKey.fill(0);
 }
 
 /** True while the parsed form of these decryption keys is cached (for tests). */
@@ -307,17 +312,21 @@ export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string
 }
 
 /**
- * Bytes encrypted between two turns of the event loop when a part is encrypted on the calling
- * thread, for the same reason as {@link INLINE_DECRYPT_STEP}: that thread also reads the input,
- * feeds the worker, writes its ciphertext and starts its next part, and with whole 1 MiB chunks
- * (≈2.6 ms of crypto each) every one of those hops waited for a step to end. Measured (1 GiB, one
- * part inline + one worker): the worker sat idle 0.63 s between its parts and 0.2 s waiting for its
- * output to be taken with 1 MiB steps, 0.23 s and 0.15 s with 128 KiB; the whole run 2.60 → 2.51 s
- * (4 alternating runs). The calling thread's queues then fill faster: the encrypt-only run peaked
- * at 205–211 MiB against 185 (at most one part's plaintext per running part, as designed), while
- * a 4 GiB backup (tar → zstd → encrypt) peaked the same (219–222 against 211–222 MiB).
+ * Bytes encrypted or decrypted between two turns of the event loop when a part runs on the calling
+ * thread. That thread also moves every byte of the other parts (reads the input or the sources,
+ * feeds the worker, writes its ciphertext or reads back verified parts, starts the next part), so a
+ * long synchronous step starves them.
+ * - Decrypt (1 GiB, one part inline + one worker, 4 alternating runs): with whole 1 MiB chunks
+ *   (≈2 ms each) the worker sat idle for half of the run; 2.16 s with 1 MiB steps, 1.93 s with
+ *   256 KiB, 1.90 s with 128 KiB, 1.91 s with 64 KiB — as fast as two workers (1.88 s) without their
+ *   memory — and peak RSS 189 → 178 MiB.
+ * - Encrypt (same setup): with 1 MiB steps (≈2.6 ms of crypto each) the worker sat idle 0.63 s
+ *   between its parts and 0.2 s waiting for its output to be taken, with 128 KiB 0.23 s and 0.15 s;
+ *   the run 2.60 → 2.51 s. The calling thread's queues then fill faster: the encrypt-only run
+ *   peaked at 205–211 MiB against 185 (at most one part's plaintext per running part, as designed),
+ *   while a 4 GiB backup (tar → zstd → encrypt) peaked the same (219–222 against 211–222 MiB).
  */
-const INLINE_ENCRYPT_STEP = 128 * 1024;
+const INLINE_STEP = 128 * 1024;
 
 /**
  * Sign-and-encrypt one part from `input` (≈1 MiB chunks), calling `write` for each ciphertext
@@ -331,10 +340,10 @@ export async function encryptPart(
 ): Promise<PartDigest> {
   const enc = await startPartEncryption(keys);
   for await (const chunk of input) {
-    for (let at = 0; at < chunk.length; at += INLINE_ENCRYPT_STEP) {
+    for (let at = 0; at < chunk.length; at += INLINE_STEP) {
       await nextTurn();
       if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');
-      const out = enc.update(chunk.length <= INLINE_ENCRYPT_STEP ? chunk : chunk.subarray(at, at + INLINE_ENCRYPT_STEP));
+      const out = enc.update(chunk.subarray(at, at + INLINE_STEP));
       if (out) await write(out);
     }
   }
@@ -343,18 +352,6 @@ export async function encryptPart(
   if (out) await write(out);
   return enc.digest();
 }
-
-/**
- * Bytes decrypted between two turns of the event loop when a part is decrypted on the calling
- * thread. That thread also moves every byte of the other parts (reads the sources, feeds the
- * workers, reads back verified parts), so a long synchronous step starves them: with whole 1 MiB
- * chunks (≈2 ms each) the worker sat idle for half of a 1 GiB decrypt. Measured (1 GiB, one part
- * inline + one worker, 4 alternating runs): 2.16 s with 1 MiB steps, 1.93 s with 256 KiB, 1.90 s
- * with 128 KiB, 1.91 s with 64 KiB — as fast as two workers (1.88 s) without their memory — and
- * peak RSS 189 → 178 MiB. Encryption on the calling thread uses the same step
- * ({@link INLINE_ENCRYPT_STEP}).
- */
-const INLINE_DECRYPT_STEP = 128 * 1024;
 
 /**
  * Decrypts one part into `outPath` (0600, written from its start) and returns only once the whole
@@ -374,10 +371,10 @@ export async function decryptPartToFile(
   const dec = await startPartDecryption(keys, outPath, expected);
   try {
     for await (const chunk of input) {
-      for (let at = 0; at < chunk.length; at += INLINE_DECRYPT_STEP) {
+      for (let at = 0; at < chunk.length; at += INLINE_STEP) {
         await nextTurn();
         if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');
-        await dec.push(chunk.subarray(at, at + INLINE_DECRYPT_STEP));
+        await dec.push(chunk.subarray(at, at + INLINE_STEP));
       }
     }
     if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');

@@ -85,9 +85,8 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
     inner.abort();
     opts.signal?.removeEventListener('abort', onAbort);
     await Promise.allSettled(tasks);
-    // the unlocked key's parsed copy and our bytes of it end with the job (see releaseDecryptKeys)
+    // the unlocked key's parsed copy and our bytes of it end with the job
     releaseDecryptKeys(keys);
-    keys.decryptionKey.fill(0);
     await tmp.remove();
   }
 }

@@ -46,7 +46,7 @@ const WORKER_SCRIPTS = {
 type WorkerScript = keyof typeof WORKER_SCRIPTS;
 const sources = new Map<WorkerScript, Promise<WorkerSource>>();
 
-export function resolveWorkerSource(script: WorkerScript = 'part'): Promise<WorkerSource> {
+function resolveWorkerSource(script: WorkerScript): Promise<WorkerSource> {
   let p = sources.get(script);
   if (!p) {
     p = locateWorkerSource(WORKER_SCRIPTS[script]);
@@ -88,11 +88,8 @@ function workerLimits(): { maxYoungGenerationSizeMb: number } {
   return { maxYoungGenerationSizeMb: 8 };
 }
 
-/** A new thread running a worker script: per-part crypto jobs, or one key job (see pgp/key-worker.ts). */
-export async function startPartWorker(
-  resourceLimits?: { maxYoungGenerationSizeMb: number },
-  script: WorkerScript = 'part',
-): Promise<Worker> {
+/** A new thread running a worker script: `part` for crypto jobs, `key` for one key job (see pgp/key-worker.ts). */
+export async function startWorkerThread(script: WorkerScript, resourceLimits?: { maxYoungGenerationSizeMb: number }): Promise<Worker> {
   const src = await resolveWorkerSource(script);
   const opts = resourceLimits ? { resourceLimits } : {};
   return src.kind === 'file' ? new Worker(src.url, opts) : new Worker(src.code, { eval: true, ...opts });
@@ -340,7 +337,7 @@ export class WorkerPartRunner implements PartRunner {
   }
 
   private async spawn(): Promise<Slot> {
-    const worker = await startPartWorker(workerLimits());
+    const worker = await startWorkerThread('part', workerLimits());
     worker.unref();
     const slot: Slot = { worker, online: false };
     worker.once('online', () => (slot.online = true));

@@ -1,5 +1,5 @@
 import { AppError, isAppError, type AppErrorData } from '../../shared/errors';
-import { startPartWorker } from '../backup-format/worker-pool';
+import { startWorkerThread } from '../backup-format/worker-pool';
 
 /** What a throwaway key worker does: one passphrase operation on one key. */
 export type KeyJob =
@@ -20,7 +20,7 @@ export type KeyJobReply =
  * The worker runs key-thread.ts (located like the crypto workers' script: see worker-pool.ts).
  */
 export async function runKeyJob(job: KeyJob): Promise<Extract<KeyJobReply, { t: 'key-done' }>> {
-  const worker = await startPartWorker(undefined, 'key');
+  const worker = await startWorkerThread('key');
   try {
     const reply = await new Promise<KeyJobReply>((resolve, reject) => {
       worker.once('message', resolve);

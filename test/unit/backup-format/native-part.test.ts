@@ -217,7 +217,7 @@ describe('native part codec', () => {
 });
 
 describe('CfbDecipher', () => {
-  it('equals Node aes-256-cfb on random data and random splits (1 byte to several slices per call), whole or piece by piece', () => {
+  it('equals Node aes-256-cfb on random data and random splits (1 byte to several slices per call)', () => {
     const rnd = prng(9);
     for (let t = 0; t < 100; t++) {
       const key = randomBytes(32);
@@ -227,10 +227,8 @@ describe('CfbDecipher', () => {
       const out: Buffer[] = [];
       for (let o = 0; o < ct.length;) {
         const step = Math.floor(rnd() * (rnd() < 0.5 ? 40 : rnd() < 0.8 ? 90_000 : 300_000));
-        const piece = ct.subarray(o, o + step);
-        // updateTo hands views that the next slice overwrites: copied as they come
-        if (t % 2) d.updateTo(piece, (p) => out.push(Buffer.from(p)));
-        else out.push(d.update(piece));
+        // the pieces are views that the next slice overwrites: copied as they come
+        d.update(ct.subarray(o, o + step), (p) => out.push(Buffer.from(p)));
         o += step;
       }
       out.push(d.final());
