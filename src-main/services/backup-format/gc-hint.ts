@@ -2,11 +2,18 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
- * Why: each V8 isolate (main thread and every crypto worker) lets up to tens of MiB of dead 1 MiB
- * chunk buffers pile up before it collects them, because their JS wrappers are tiny and the heap
- * looks empty. With three isolates streaming at hundreds of MiB/s that floating garbage, not live
- * data, dominated peak RSS. A cheap young-generation collection every few MiB keeps memory flat.
+ * Why: a crypto worker's isolate lets tens of MiB of dead 1 MiB chunk buffers pile up before it
+ * collects them, because their JS wrappers are tiny and its heap looks empty. A cheap
+ * young-generation collection every few MiB keeps that floating garbage small (see part-worker.ts).
  * Uses the documented `--expose-gc` flag through v8.setFlagsFromString; a no-op if unavailable.
+ *
+ * The calling thread does not force collections (since session 8): its heap holds openpgp.js and
+ * the app, so each forced major collection there took ~10 ms plus V8's helper threads, and its
+ * forced minor ones promoted chunks still waiting in a part's queue, which then took more major
+ * collections for "external memory pressure". V8's own external-memory accounting keeps that
+ * thread's garbage bounded. Measured (1 GiB, this thread + one worker, 3 alternating runs):
+ * encrypt 2.65–2.75 → 2.55 s, CPU 4.8 → 4.6 s, peak 205 → 199 MiB; decrypt 1.93–2.03 → 1.76–1.78 s,
+ * CPU 3.5 → 3.2 s, peak 179 → 194 MiB; a 4 GiB backup and restore peaked at 194 / 203 MiB.
  */
 type GcFn = (opts?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
 let gcFn: GcFn | null | undefined;
@@ -24,9 +31,7 @@ function getGc(): GcFn | null {
 
 /**
  * Counts bytes; runs a minor GC every `minorEvery` bytes and a major one every `majorEvery` bytes
- * (chunks that waited in a queue long enough to be promoted only go away in a major GC). A major
- * GC marks the whole isolate (openpgp.js included): at every 32 MiB, marking took ~12–16% of the
- * crypto stage's CPU (perf), hence 128 MiB by default and none in the crypto workers.
+ * (chunks that waited in a queue long enough to be promoted only go away in a major GC).
  */
 export class GcHint {
   private sinceMinor = 0;

@@ -6,7 +6,6 @@ import { AppError, isAppError, throwIfAborted } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
 import { rechunk } from './chunk-queue';
 import { CHUNK_SIZE } from './format';
-import { GcHint } from './gc-hint';
 import { expectedPart, type BackupManifest, type ManifestPart } from './manifest';
 import { primeSessionKey, releaseDecryptKeys, type DecryptKeyBytes } from './part-crypto';
 import type { PartRunner } from './part-runner';
@@ -54,7 +53,6 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
   const tasks: Promise<string>[] = [];
   const total = manifest.parts.reduce((n, p) => n + p.plainSize, 0);
   let done = 0;
-  const gcHint = new GcHint();
   // Parts in flight or waiting to be read back: the runner's concurrency plus READ_AHEAD, plus the
   // one being read. Part j is decrypted into temp file j % slots; part j + slots is queued (below)
   // only once part j has been read back, so no two of them share a file.
@@ -73,7 +71,6 @@ async function* verifiedChunks(manifest: BackupManifest, source: PartSource, opt
       for await (const chunk of rechunk(createReadStream(file, { highWaterMark: CHUNK_SIZE }), CHUNK_SIZE)) {
         throwIfAborted(opts.signal); // nothing more once cancelled, even from a part already read
         done += chunk.length;
-        gcHint.add(chunk.length);
         yield chunk;
         opts.onProgress?.({ step: 'steps.decrypt', bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 });
       }

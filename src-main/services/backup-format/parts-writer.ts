@@ -3,7 +3,6 @@ import type { PrivateKey, PublicKey } from 'openpgp';
 import { AppError, throwIfAborted } from '../../shared/errors';
 import type { RunOptions } from '../../shared/progress';
 import { ChunkQueue, rechunk } from './chunk-queue';
-import { GcHint } from './gc-hint';
 import { CHUNK_SIZE, DEFAULT_PART_SIZE, MAX_PART_SIZE, partName } from './format';
 import type { ManifestPart } from './manifest';
 import type { EncryptKeyBytes, PartDigest } from './part-crypto';
@@ -77,10 +76,8 @@ export async function encryptToParts(input: AsyncIterable<Uint8Array | Buffer>, 
   let current: ChunkQueue | undefined;
   let inPart = 0;
   let done = 0;
-  const gcHint = new GcHint();
   try {
     for await (const chunk of rechunk(input, CHUNK_SIZE)) {
-      gcHint.add(chunk.length);
       let off = 0;
       while (off < chunk.length) {
         throwIfAborted(opts.signal);
