@@ -1,7 +1,8 @@
 // Runs a benchmark: `node scripts/bench.mjs <name> [args…]` (or `npm run bench -- <name>`).
-// Bundles test/bench/<name>.ts with esbuild — together with the worker scripts, so the bundle has
-// the same layout as production (part-worker.mjs and key-thread.mjs next to the main file) — into a
-// private temp dir, runs it with this Node (22 under npm), and removes the bundle afterwards.
+// Bundles test/bench/<name>.ts with esbuild (split into chunks at its dynamic imports) — together
+// with the worker scripts, so the bundle has the same layout as production (part-worker.mjs and
+// key-thread.mjs next to the main file and its chunks) — into a private temp dir, runs it with
+// this Node (22 under npm), and removes the bundle afterwards.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -24,12 +25,7 @@ mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
 const out = mkdtempSync(join(root, 'node_modules', '.cache', 'ohitori-bench-'));
 const cleanup = () => rmSync(out, { recursive: true, force: true });
 try {
-  await build({
-    entryPoints: {
-      [name]: entry,
-      'part-worker': join(root, 'src-main/services/backup-format/part-worker.ts'),
-      'key-thread': join(root, 'src-main/services/pgp/key-thread.ts'),
-    },
+  const common = {
     outdir: out,
     bundle: true,
     platform: 'node',
@@ -41,6 +37,16 @@ try {
     external: ['ssh2', 'cpu-features'],
     // CommonJS dependencies (tar-stream, streamx) call require() for Node built-ins.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  };
+  // The bench itself, split at its dynamic imports (a bench child loads only what its mode uses),
+  // and the worker scripts as self-contained files, as in the production bundles.
+  await build({ ...common, entryPoints: { [name]: entry }, splitting: true, chunkNames: 'chunk-[hash]' });
+  await build({
+    ...common,
+    entryPoints: {
+      'part-worker': join(root, 'src-main/services/backup-format/part-worker.ts'),
+      'key-thread': join(root, 'src-main/services/pgp/key-thread.ts'),
+    },
   });
 } catch (e) {
   cleanup();
