@@ -7,13 +7,13 @@ import { runInNewContext } from 'node:vm';
  * young-generation collection every few MiB keeps that floating garbage small (see part-worker.ts).
  * Uses the documented `--expose-gc` flag through v8.setFlagsFromString; a no-op if unavailable.
  *
- * The calling thread does not force collections (since session 8): its heap holds openpgp.js and
- * the app, so each forced major collection there took ~10 ms plus V8's helper threads, and its
- * forced minor ones promoted chunks still waiting in a part's queue, which then took more major
- * collections for "external memory pressure". V8's own external-memory accounting keeps that
- * thread's garbage bounded. Measured (1 GiB, this thread + one worker, 3 alternating runs):
- * encrypt 2.65–2.75 → 2.55 s, CPU 4.8 → 4.6 s, peak 205 → 199 MiB; decrypt 1.93–2.03 → 1.76–1.78 s,
- * CPU 3.5 → 3.2 s, peak 179 → 194 MiB; a 4 GiB backup and restore peaked at 194 / 203 MiB.
+ * The calling thread does not force collections: its heap holds openpgp.js and the app, so each
+ * forced major collection there took ~10 ms plus V8's helper threads, and its forced minor ones
+ * promoted chunks still waiting in a part's queue, which then took more major collections for
+ * "external memory pressure". V8's own external-memory accounting keeps that thread's garbage
+ * bounded. Measured (1 GiB, this thread + one worker, 3 alternating runs): encrypt 2.65–2.75 →
+ * 2.55 s, CPU 4.8 → 4.6 s, peak 205 → 199 MiB; decrypt 1.93–2.03 → 1.76–1.78 s, CPU 3.5 → 3.2 s,
+ * peak 179 → 194 MiB; a 4 GiB backup and restore peaked at 194 / 203 MiB.
  */
 type GcFn = (opts?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
 let gcFn: GcFn | null | undefined;
@@ -37,8 +37,8 @@ export class GcHint {
   private sinceMinor = 0;
   private sinceMajor = 0;
   constructor(
-    private readonly minorEvery: number = 8 * 1024 * 1024,
-    private readonly majorEvery: number = 128 * 1024 * 1024,
+    private readonly minorEvery: number,
+    private readonly majorEvery: number,
   ) {}
 
   add(bytes: number): void {

@@ -288,11 +288,6 @@ export function releaseDecryptKeys(keys: DecryptKeyBytes): void {
   keys.decryptionKey.fill(0);
 }
 
-/** True while the parsed form of these decryption keys is cached (for tests). */
-export function decryptKeysCached(keys: DecryptKeyBytes): boolean {
-  return decCache !== undefined && sameList(decCache.bytes, [keys.decryptionKey, keys.verificationKey]);
-}
-
 /** Starts one part's encryption on this thread (PKESKs made, signer ready). */
 export async function startPartEncryption(keys: EncryptKeyBytes): Promise<PartEncryptor> {
   try {

@@ -5,7 +5,7 @@
  * Each chunk is processed synchronously (native-part.ts), so a job is a plain loop.
  * openpgp.js is not part of this script: keys are handled on the main thread (part-crypto.ts),
  * and passphrase operations run in their own script (pgp/key-thread.ts), which keeps this isolate
- * small (its bundle is ~50 KB instead of ~930 KB with openpgp.js; ~5 MiB less RSS per worker).
+ * small (its bundle is ~33 KB instead of ~930 KB with openpgp.js; ~5 MiB less RSS per worker).
  */
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
