@@ -3,10 +3,20 @@
  * reader depends on means a new FORMAT_VERSION.
  */
 export const FORMAT_NAME = 'ohitori-backup';
-/** What this code writes. 2 added each part's `plainSha256`, `headSha256` and `mdc` (one-pass reading). */
-export const FORMAT_VERSION = 2;
+/**
+ * What this code writes. 2 added each part's `plainSha256`, `headSha256` and `mdc` (one-pass
+ * reading); 3 added `stepSha256` (the SHA-256 of every whole {@link CHECK_STEP} prefix of a part's
+ * plaintext), so that a reader releases a part's data step by step instead of only after the whole part.
+ */
+export const FORMAT_VERSION = 3;
 /** What this code reads. */
-export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
+/**
+ * Format 3: a part's plaintext is checked against the signed manifest at every multiple of this many
+ * bytes (`stepSha256`): the SHA-256 of the part's first k × CHECK_STEP bytes, k = 1, 2, … while
+ * that is shorter than the part (its whole plaintext is `plainSha256`).
+ */
+export const CHECK_STEP = 1024 * 1024;
 
 /** Default plaintext bytes per part. Bounded so a part fits a private temp file and a worker's queue. */
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;

@@ -11,6 +11,7 @@ import {
 } from 'node:crypto';
 import { closeSync, constants as fsFlags, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { AppError, isDiskFullError, type ErrorCode } from '../../shared/errors';
+import { CHECK_STEP } from './format';
 import { writePacket } from './packet-framing';
 
 /**
@@ -55,6 +56,13 @@ export interface PartCheck {
   readonly headSha256: string;
   /** The SEIPDv1 modification detection code (hex, 20 bytes): SHA-1 over the encrypted content. */
   readonly mdc: string;
+  /**
+   * Format v3: SHA-256 (hex, concatenated) of the plaintext's first k × CHECK_STEP bytes, for every
+   * whole step before the end. The encryptor gets each from the signature's running hash (a copy
+   * finalised at the boundary: no extra pass); a reader with them releases the plaintext step by
+   * step, each step only once its prefix digest matched (see PartDecryptor's sink).
+   */
+  readonly stepSha256?: string;
 }
 
 /** A part as the encryptor made it: what the manifest lists. */
@@ -210,6 +218,9 @@ export class PartEncryptor {
   private readonly headSha256: string;
   private plainSha256 = '';
   private mdcHex = '';
+  /** Plaintext bytes hashed so far, and the prefix digests at every CHECK_STEP boundary. */
+  private hashed = 0;
+  private readonly steps: string[] = [];
 
   constructor(session: PartSession) {
     this.signer = session.signer;
@@ -234,10 +245,15 @@ export class PartEncryptor {
   /** Encrypts the next plaintext bytes; returns ciphertext ready to store (possibly empty). */
   update(plain: Uint8Array): Uint8Array | undefined {
     if (this.finished) throw new Error('PartEncryptor already finished');
-    for (let o = 0; o < plain.length; o += SLICE) {
-      const s = plain.subarray(o, o + SLICE);
+    for (let o = 0; o < plain.length;) {
+      // slices end at step boundaries, where the running hash is copied and finalised
+      const n = Math.min(SLICE, plain.length - o, CHECK_STEP - (this.hashed % CHECK_STEP));
+      const s = plain.subarray(o, o + n);
       this.sigHash.update(s);
+      this.hashed += n;
+      if (this.hashed % CHECK_STEP === 0) this.steps.push(this.sigHash.copy().digest('hex'));
       this.literal.write(s);
+      o += n;
     }
     return this.take();
   }
@@ -256,9 +272,14 @@ export class PartEncryptor {
     return this.take();
   }
 
-  /** Size and the format v2 check of the whole part (after `final`). */
+  /** Size and the format v3 check of the whole part (after `final`). */
   digest(): PartDigest {
-    return { size: this.size, check: { plainSha256: this.plainSha256, headSha256: this.headSha256, mdc: this.mdcHex } };
+    // a boundary at the very end is the whole plaintext: plainSha256, not a step
+    const steps = this.hashed > 0 && this.hashed % CHECK_STEP === 0 ? this.steps.slice(0, -1) : this.steps;
+    return {
+      size: this.size,
+      check: { plainSha256: this.plainSha256, headSha256: this.headSha256, mdc: this.mdcHex, stepSha256: steps.join('') },
+    };
   }
 
   private signature(): Uint8Array {
@@ -578,11 +599,20 @@ export interface PartDecryptOptions {
 }
 
 /**
- * Decrypts and verifies one part into `outPath` (see {@link openPlainFile}). Feed ciphertext with
- * `push`, then `end`: it resolves only when the whole message was read, its integrity checked
- * (the MDC, or the ciphertext's SHA-256 against `expected`), and the one signature verified by
- * the pinned key. On any error the caller must `discard()` (removes the file). Plaintext is
- * written to the file as it is decrypted, and is only trusted after `end`.
+ * Where a part's plaintext goes: a file path (see {@link openPlainFile}; the plaintext is written as
+ * it is decrypted and trusted only after `end`), or a sink that gets only verified plaintext (format
+ * v3, `expected.check.stepSha256` required): each whole CHECK_STEP as soon as the SHA-256 of the
+ * part's plaintext up to its end matched the signed manifest, and the last, shorter one when the
+ * whole data matched `plainSha256`. Each chunk the sink gets is a fresh buffer (its own
+ * ArrayBuffer: transferable), not touched again by the decryptor.
+ */
+export type PlainOut = string | ((verified: Uint8Array) => void);
+
+/**
+ * Decrypts and verifies one part (see {@link PlainOut}). Feed ciphertext with `push`, then `end`:
+ * it resolves only when the whole message was read, its integrity checked (the MDC, or the
+ * ciphertext's SHA-256 or the check against `expected`), and the one signature verified by the
+ * pinned key. On any error the caller must `discard()` (removes a file).
  */
 export class PartDecryptor {
   private readonly ctHash: Hash = createHash('sha256');
@@ -615,16 +645,30 @@ export class PartDecryptor {
   private literalDone = false;
   private verified = false;
   private plainSize = 0;
+  // sink mode (format v3): the step being filled, and the prefix digests it is checked against
+  private readonly sink: ((verified: Uint8Array) => void) | undefined;
+  private readonly outPath: string | undefined;
+  private readonly steps: Buffer | undefined;
+  private step: Buffer | undefined;
+  private stepFill = 0;
+  private stepIndex = 0;
 
   constructor(
     private readonly setup: DecryptSetup,
-    private readonly outPath: string,
+    out: PlainOut,
     private readonly opts: PartDecryptOptions = {},
   ) {
     this.check = opts.expected?.check;
     this.hashCiphertext = !this.check;
     this.mdc = opts.expected ? undefined : createHash('sha1');
-    this.fd = openPlainFile(outPath);
+    if (typeof out === 'string') {
+      this.outPath = out;
+      this.fd = openPlainFile(out);
+    } else {
+      if (this.check?.stepSha256 === undefined) throw new Error('a plaintext sink needs the format v3 step digests');
+      this.sink = out;
+      this.steps = Buffer.from(this.check.stepSha256, 'hex');
+    }
     this.outer = new PacketParser({
       start: (tag) => this.outerStart(tag),
       body: (b) => this.outerBody(b),
@@ -683,7 +727,7 @@ export class PartDecryptor {
           if (got.size !== exp.size || (!this.check && got.sha256 !== exp.sha256))
             throw damaged('the part does not match the signed manifest (size or SHA-256)');
         }
-        ftruncateSync(this.fd!, this.plainSize); // a reused file may hold a longer, earlier part
+        if (this.fd !== undefined) ftruncateSync(this.fd, this.plainSize); // a reused file may hold a longer, earlier part
       } catch (e) {
         this.failed = e;
       }
@@ -696,7 +740,7 @@ export class PartDecryptor {
   /** Closes and removes the output file (on every failure path). */
   discard(): void {
     this.close();
-    rmSync(this.outPath, { force: true });
+    if (this.outPath !== undefined) rmSync(this.outPath, { force: true });
   }
 
   private close(): void {
@@ -812,10 +856,40 @@ export class PartDecryptor {
       b = b.subarray(1);
     }
     if (!b.length) return;
+    if (this.sink) return this.toSink(b);
     this.sigHash!.update(b);
     this.plainSize += b.length;
     let o = 0;
     while (o < b.length) o += writeSync(this.fd!, b, o, b.length - o);
+  }
+
+  /** Sink mode: hash and collect the data; at each step boundary compare the prefix digest, then release the step. */
+  private toSink(b: Uint8Array): void {
+    while (b.length) {
+      // a full step is released when more data follows (at the very end it is the whole data's)
+      if (this.stepFill === CHECK_STEP) this.releaseStep();
+      this.step ??= Buffer.allocUnsafeSlow(CHECK_STEP);
+      const n = Math.min(b.length, CHECK_STEP - this.stepFill);
+      const s = b.subarray(0, n);
+      this.sigHash!.update(s);
+      this.step.set(s, this.stepFill);
+      this.stepFill += n;
+      this.plainSize += n;
+      b = b.subarray(n);
+    }
+  }
+
+  /** Releases the filled step once its prefix digest matches the manifest's next one. */
+  private releaseStep(): void {
+    const at = this.stepIndex * 32;
+    if (at + 32 > this.steps!.length) throw damaged('the data is longer than the signed manifest says');
+    if (!sameBytes(this.sigHash!.copy().digest(), this.steps!.subarray(at, at + 32)))
+      throw damaged(`the data does not match the signed manifest (SHA-256 of the first ${this.stepIndex + 1} MiB)`);
+    this.stepIndex++;
+    const step = this.step!;
+    this.step = undefined;
+    this.stepFill = 0;
+    this.sink!(step);
   }
 
   private innerEnd(): void {
@@ -834,6 +908,13 @@ export class PartDecryptor {
       if (this.check && this.sigHash!.copy().digest('hex') !== this.check.plainSha256)
         throw damaged('the data does not match the signed manifest (SHA-256)');
       this.literalDone = true;
+      if (this.sink) {
+        // the whole data matched: every step digest must have been used, the rest is released
+        if (this.stepIndex * 32 !== this.steps!.length) throw damaged('the data is shorter than the signed manifest says');
+        if (this.stepFill > 0) this.sink(this.step!.subarray(0, this.stepFill));
+        this.step = undefined;
+        this.stepFill = 0;
+      }
     } else if (this.innerTag === 2) {
       this.verifySignature(this.innerSmall.bytes());
       this.verified = true;
@@ -976,7 +1057,7 @@ function readSubpackets(b: Uint8Array, hashed: boolean): SubpacketInfo {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/** Attaches the ciphertext digest of a failed part (see decryptPartToFile). */
+/** Attaches the ciphertext digest of a failed part (see decryptPart). */
 export function withCiphertext(e: AppError, digest: ReadDigest): AppError {
   return new AppError(e.code, e.message, { ...(e.details ?? {}), ciphertext: digest }, { cause: e });
 }

@@ -20,6 +20,7 @@ import {
   type DecryptSetup,
   type ExpectedPart,
   type PartDigest,
+  type PlainOut,
   type ReadDigest,
   type EdKey,
   type PartSession,
@@ -297,14 +298,21 @@ export async function startPartEncryption(keys: EncryptKeyBytes): Promise<PartEn
   }
 }
 
-/** Starts one part's decryption on this thread into `outPath` (0600, written from its start: see PartDecryptor). */
-export async function startPartDecryption(keys: DecryptKeyBytes, outPath: string, expected?: ExpectedPart): Promise<PartDecryptor> {
+/** Starts one part's decryption on this thread (see PlainOut: a file, or a sink of verified steps). */
+export async function startPartDecryption(keys: DecryptKeyBytes, out: PlainOut, expected?: ExpectedPart): Promise<PartDecryptor> {
   try {
-    return new PartDecryptor(decryptSetup(await decryptKeys(keys)), outPath, expected ? { expected } : {});
+    return new PartDecryptor(decryptSetup(await decryptKeys(keys)), out, expected ? { expected } : {});
   } catch (e) {
     throw classifyPartError(e);
   }
 }
+
+/**
+ * Where a decrypted part goes: a private file (0600, written from its start, trusted only once the
+ * decryption resolved), or `write`, called (and awaited: backpressure) with verified plaintext only:
+ * format v3, step by step (see PlainOut in native-part.ts).
+ */
+export type PartOutput = string | ((verified: Uint8Array) => Promise<void>);
 
 /**
  * Bytes encrypted or decrypted between two turns of the event loop when a part runs on the calling
@@ -349,27 +357,33 @@ export async function encryptPart(
 }
 
 /**
- * Decrypts one part into `outPath` (0600, written from its start) and returns only once the whole
- * message was read, its integrity checked (MDC, or the ciphertext against `expected`) AND the
- * signature by the pinned key verified. The plaintext goes to a private file that nobody reads
- * before this resolves; it is removed on failure. After a failure the rest of `input` is still
- * read and hashed, so the error carries the ciphertext's size and SHA-256 (details.ciphertext)
- * for the caller to compare with the manifest.
+ * Decrypts one part to `out` (see PartOutput) and returns only once the whole message was read, its
+ * integrity checked (MDC, or the ciphertext or check against `expected`) AND the signature by the
+ * pinned key verified. A file is removed on failure; `write` never gets a byte that did not match
+ * the signed manifest. After a failure the rest of `input` is still read and hashed, so the error
+ * carries the ciphertext's size and SHA-256 (details.ciphertext) for the caller to compare with
+ * the manifest.
  */
-export async function decryptPartToFile(
+export async function decryptPart(
   input: AsyncIterable<Uint8Array>,
   keys: DecryptKeyBytes,
-  outPath: string,
+  out: PartOutput,
   signal?: AbortSignal,
   expected?: ExpectedPart,
 ): Promise<{ plainSize: number } & ReadDigest> {
-  const dec = await startPartDecryption(keys, outPath, expected);
+  const verified: Uint8Array[] = [];
+  const dec = await startPartDecryption(keys, typeof out === 'string' ? out : (v) => verified.push(v), expected);
+  const flush = async () => {
+    if (typeof out === 'string') return;
+    while (verified.length) await out(verified.shift()!);
+  };
   try {
     for await (const chunk of input) {
       for (let at = 0; at < chunk.length; at += INLINE_STEP) {
         await nextTurn();
         if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');
         await dec.push(chunk.subarray(at, at + INLINE_STEP));
+        await flush();
       }
     }
     if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled');
@@ -379,6 +393,7 @@ export async function decryptPartToFile(
   }
   try {
     const { plainSize } = await dec.end();
+    await flush();
     return { plainSize, ...dec.digest() };
   } catch (e) {
     dec.discard();

@@ -1,10 +1,11 @@
 import {
-  decryptPartToFile,
+  decryptPart,
   encryptPart,
   type DecryptKeyBytes,
   type EncryptKeyBytes,
   type ExpectedPart,
   type PartDigest,
+  type PartOutput,
   type ReadDigest,
 } from './part-crypto';
 
@@ -26,7 +27,8 @@ export interface PartRunner {
     signal?: AbortSignal,
   ): Promise<PartDigest>;
   /**
-   * Decrypts+verifies `input` into `outPath`; resolves only when everything checked out, with the
+   * Decrypts+verifies `input` to `out` (a private file, or a writer of verified steps: see
+   * PartOutput); resolves only when everything checked out, with the
    * plaintext size and the ciphertext's size (and SHA-256 when it was hashed). A failure's AppError
    * carries `details.ciphertext` when the whole input was read. With `expected` (what the signed
    * manifest lists of this part: v1 size and SHA-256, v2 size and check) it also fails,
@@ -35,7 +37,7 @@ export interface PartRunner {
   decrypt(
     keys: DecryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
-    outPath: string,
+    out: PartOutput,
     signal?: AbortSignal,
     expected?: ExpectedPart,
   ): Promise<{ plainSize: number } & ReadDigest>;
@@ -63,11 +65,11 @@ export class InlinePartRunner implements PartRunner {
   decrypt(
     keys: DecryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
-    outPath: string,
+    out: PartOutput,
     signal?: AbortSignal,
     expected?: ExpectedPart,
   ): Promise<{ plainSize: number } & ReadDigest> {
-    return decryptPartToFile(input, keys, outPath, signal, expected);
+    return decryptPart(input, keys, out, signal, expected);
   }
 
   async close(): Promise<void> {}
@@ -99,11 +101,11 @@ export class CompositePartRunner implements PartRunner {
   decrypt(
     keys: DecryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
-    outPath: string,
+    out: PartOutput,
     signal?: AbortSignal,
     expected?: ExpectedPart,
   ): Promise<{ plainSize: number } & ReadDigest> {
-    return this.with((r) => r.decrypt(keys, input, outPath, signal, expected));
+    return this.with((r) => r.decrypt(keys, input, out, signal, expected));
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Worker-thread entry for per-part crypto (see worker-pool.ts for how it is located). One job at a
  * time; input arrives as transferred chunks with acks for flow control, encrypted output leaves
- * the same way with credits; decrypted output never leaves: it goes to the private temp file.
+ * the same way with credits; decrypted output goes to the private temp file, or (format v3) leaves
+ * as verified steps, with credits too.
  * Each chunk is processed synchronously (native-part.ts), so a job is a plain loop.
  * openpgp.js is not part of this script: keys are handled on the main thread (part-crypto.ts),
  * and passphrase operations run in their own script (pgp/key-thread.ts), which keeps this isolate
@@ -72,6 +73,17 @@ async function nextChunk(s: JobState): Promise<Uint8Array | undefined> {
   }
 }
 
+/** Posts output chunks (transferred), then waits while more than OUT_WINDOW bytes are not yet credited. */
+async function sendOut(s: JobState, chunks: Uint8Array[]): Promise<void> {
+  while (chunks.length) {
+    const out = chunks.shift()!;
+    s.outstanding += out.length;
+    post({ t: 'out', id: s.id, chunk: out }, [out.buffer as ArrayBuffer]);
+  }
+  while (s.outstanding > OUT_WINDOW && !s.aborted) await new Promise<void>((res) => (s.wakeOutput = res));
+  if (s.aborted) throw cancelled();
+}
+
 async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobState): Promise<void> {
   let digest: ReadDigest | undefined;
   try {
@@ -86,15 +98,21 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
           post({ t: 'session-key-request', id: s.id, pkesks: [...pkesks] });
         });
       const setup = { verifiers: m.verifiers, ownKeyIds: m.ownKeyIds, openSessionKey };
-      const dec = new PartDecryptor(setup, m.outPath, m.expected ? { expected: m.expected } : {});
+      const verified: Uint8Array[] = [];
+      const out = m.outPath ?? ((v: Uint8Array) => void verified.push(v));
+      const dec = new PartDecryptor(setup, out, m.expected ? { expected: m.expected } : {});
       try {
-        for (let c = await nextChunk(s); c; c = await nextChunk(s)) await dec.push(c);
+        for (let c = await nextChunk(s); c; c = await nextChunk(s)) {
+          await dec.push(c);
+          await sendOut(s, verified);
+        }
       } catch (e) {
         dec.discard();
         throw e;
       }
       try {
         const { plainSize } = await dec.end();
+        await sendOut(s, verified);
         post({ t: 'done', id: s.id, plainSize, digest: dec.digest() });
       } catch (e) {
         dec.discard();
@@ -107,12 +125,7 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
     for (;;) {
       const c = await nextChunk(s);
       const out = c ? enc.update(c) : enc.final();
-      if (out) {
-        s.outstanding += out.length;
-        post({ t: 'out', id: s.id, chunk: out }, [out.buffer as ArrayBuffer]);
-        while (s.outstanding > OUT_WINDOW && !s.aborted) await new Promise<void>((res) => (s.wakeOutput = res));
-        if (s.aborted) throw cancelled();
-      }
+      if (out) await sendOut(s, [out]);
       if (!c) break;
     }
     post({ t: 'done', id: s.id, plainSize: 0, digest: enc.digest() });

@@ -13,6 +13,7 @@ import {
   type EncryptKeyBytes,
   type ExpectedPart,
   type PartDigest,
+  type PartOutput,
   type ReadDigest,
 } from './part-crypto';
 import { CompositePartRunner, InlinePartRunner, type PartRunner } from './part-runner';
@@ -165,7 +166,7 @@ export class WorkerPartRunner implements PartRunner {
   async decrypt(
     keys: DecryptKeyBytes,
     input: AsyncIterable<Uint8Array>,
-    outPath: string,
+    out: PartOutput,
     signal?: AbortSignal,
     expected?: ExpectedPart,
   ): Promise<{ plainSize: number } & ReadDigest> {
@@ -178,14 +179,14 @@ export class WorkerPartRunner implements PartRunner {
             id,
             verifiers: prepared.verifiers,
             ownKeyIds: prepared.ownKeyIds,
-            outPath,
+            ...(typeof out === 'string' ? { outPath: out } : {}),
             ...(expected ? { expected } : {}),
           },
           openSessionKey: (pkesks: Uint8Array[]) => openSessionKey(prepared, pkesks),
         };
       },
       input,
-      undefined,
+      typeof out === 'string' ? undefined : out,
       signal,
     );
     return { plainSize: r.plainSize, ...r.digest };

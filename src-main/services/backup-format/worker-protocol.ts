@@ -14,7 +14,8 @@ export type FromMain =
       id: number;
       verifiers: readonly EdKey[];
       ownKeyIds: readonly string[];
-      outPath: string;
+      /** The private file to decrypt into; absent: verified steps come back as 'out' chunks (format v3). */
+      outPath?: string;
       expected?: ExpectedPart;
     }
   | { t: 'session-key'; id: number; key?: SessionKey; error?: string }

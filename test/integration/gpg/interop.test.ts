@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferEntry } from '../../../src-main/services/backup-format/archive';
 import { restoreToDirectory } from '../../../src-main/services/backup-format/backup-reader';
 import { writeBackup } from '../../../src-main/services/backup-format/backup-writer';
-import { decryptPartToFile } from '../../../src-main/services/backup-format/part-crypto';
+import { decryptPart } from '../../../src-main/services/backup-format/part-crypto';
 import { InlinePartRunner } from '../../../src-main/services/backup-format/part-runner';
 import { generateDesktopKey, generateServerSigningKey } from '../../../src-main/services/pgp/key-generate';
 import { importPrivateKey, importSigningPublicKey } from '../../../src-main/services/pgp/key-import';
@@ -107,7 +107,7 @@ describe('GnuPG 2.2 interop', () => {
 
     // and the part reader accepts a gpg-signed+encrypted message as a part
     const outPath = join(work.path, 'gpg-part.plain');
-    const res = await decryptPartToFile(
+    const res = await decryptPart(
       Readable.toWeb(Readable.from([enc.stdout])) as ReadableStream<Uint8Array>,
       { decryptionKey: key.write(), verificationKey: signerPub.key.write() },
       outPath,
@@ -117,7 +117,7 @@ describe('GnuPG 2.2 interop', () => {
     // ...but not when the pinned key is another one
     const other = await generateServerSigningKey({ serverId: 'x' });
     await expect(
-      decryptPartToFile(
+      decryptPart(
         Readable.toWeb(Readable.from([enc.stdout])) as ReadableStream<Uint8Array>,
         { decryptionKey: key.write(), verificationKey: other.publicKey.write() },
         outPath + '2',

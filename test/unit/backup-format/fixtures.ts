@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { generateKey, type PrivateKey, type PublicKey } from 'openpgp';
 import type { BackupSink } from '../../../src-main/services/backup-format/backup-writer';
+import type { BackupManifest } from '../../../src-main/services/backup-format/manifest';
 import type { PartSource } from '../../../src-main/services/backup-format/parts-reader';
 import { generateServerSigningKey } from '../../../src-main/services/pgp/key-generate';
 
@@ -85,4 +86,12 @@ export function testData(size: number, seed = 1): Buffer {
     }
   }
   return out;
+}
+
+/**
+ * A format 3 manifest as format 2 would list the same parts (the step digests left out): what a
+ * backup made before format 3 looks like, read through private temp files.
+ */
+export function asFormat2(m: BackupManifest): BackupManifest {
+  return { ...m, formatVersion: 2, parts: m.parts.map(({ stepSha256: _s, ...p }) => p) };
 }

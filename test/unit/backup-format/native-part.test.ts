@@ -196,6 +196,108 @@ describe('native part codec', () => {
     await expect(decryptNative(ct, 1000, dec, { expected: { size, check } })).rejects.toMatchObject({ code: 'BACKUP_SIGNATURE_INVALID' });
   });
 
+  describe('format 3 steps: verified plaintext released step by step', () => {
+    const MiB = 1 << 20;
+    async function encryptWithCheck(plain: Uint8Array, chunk = 300_001) {
+      const e = new PartEncryptor(await newPartSession(enc));
+      const out: Uint8Array[] = [];
+      for (let o = 0; o < plain.length; o += chunk) out.push(e.update(plain.subarray(o, o + chunk)) ?? new Uint8Array(0));
+      out.push(e.final() ?? new Uint8Array(0));
+      return { ct: Buffer.concat(out), expected: e.digest() };
+    }
+    /** Decrypts to a sink; returns every chunk it got (and the ciphertext bytes pushed when each came) and the error. */
+    async function decryptToSink(ct: Uint8Array, expected: PartDecryptOptions['expected'], chunk = 256 * 1024) {
+      const got: { bytes: Buffer; pushed: number }[] = [];
+      let pushed = 0;
+      let error: unknown;
+      try {
+        const d = new PartDecryptor(decryptSetup(dec), (v) => got.push({ bytes: Buffer.from(v), pushed }), expected ? { expected } : {});
+        for (let o = 0; o < ct.length; o += chunk) {
+          await d.push(ct.subarray(o, o + chunk));
+          pushed = Math.min(ct.length, o + chunk);
+        }
+        await d.end();
+      } catch (e) {
+        error = classifyPartError(e);
+      }
+      return { got, released: Buffer.concat(got.map((g) => g.bytes)), error };
+    }
+
+    it.each([0, 1, MiB, MiB + 1, 3 * MiB + 12_345])(
+      '%i bytes: the step digests are the SHA-256 of every whole MiB before the end',
+      async (size) => {
+        const plain = testData(size, size + 3);
+        const { ct, expected } = await encryptWithCheck(plain);
+        const want = [];
+        for (let k = 1; k * MiB < size; k++)
+          want.push(
+            createHash('sha256')
+              .update(plain.subarray(0, k * MiB))
+              .digest('hex'),
+          );
+        expect(expected.check.stepSha256).toBe(want.join(''));
+        expect(expected.check.plainSha256).toBe(createHash('sha256').update(plain).digest('hex'));
+        const { got, released, error } = await decryptToSink(ct, expected);
+        expect(error).toBeUndefined();
+        expect(released.equals(plain)).toBe(true);
+        // whole steps, then the rest; the first step leaves long before the part's end
+        got.slice(0, -1).forEach((g) => expect(g.bytes.length).toBe(MiB));
+        if (size > 2 * MiB) expect(got[0]!.pushed).toBeLessThan(ct.length - MiB);
+      },
+    );
+
+    it('a flipped byte or a truncation anywhere: damaged, and only whole steps before it were released', async () => {
+      const plain = testData(3 * MiB + 777, 31);
+      const { ct, expected } = await encryptWithCheck(plain);
+      const rnd = prng(32);
+      const positions = [
+        2.5 * MiB,
+        ...Array.from({ length: 40 }, () => Math.floor(rnd() * ct.length)),
+        ...[1, 5, 20, 40].map((d) => ct.length - d),
+      ];
+      for (const at of positions) {
+        const m = Buffer.from(ct);
+        m[at]! ^= 1 + (at % 255);
+        const { released, error } = await decryptToSink(m, expected);
+        expect(error, `flip at ${at}`).toMatchObject({ code: expect.stringMatching(/^BACKUP_/) });
+        // a genuine prefix of whole steps, none of them holding (or after) the changed byte; all of
+        // the data only when the byte was after it (the signature, the MDC: ~130 bytes)
+        expect(released.equals(plain.subarray(0, released.length))).toBe(true);
+        if (released.length === plain.length) expect(at, 'flip after the data').toBeGreaterThan(ct.length - 200);
+        else {
+          expect(released.length % MiB, `flip at ${at}`).toBe(0);
+          expect(released.length, `flip at ${at}`).toBeLessThanOrEqual(Math.floor(at / MiB) * MiB);
+        }
+      }
+      // the byte in the third MiB: exactly the first two steps came out
+      const m = Buffer.from(ct);
+      m[Math.floor(2.5 * MiB)]! ^= 1;
+      expect((await decryptToSink(m, expected)).released.length).toBe(2 * MiB);
+      for (const len of [0, 100, MiB + 5, 2 * MiB + 100, ct.length - 30, ct.length - 1]) {
+        const { released, error } = await decryptToSink(ct.subarray(0, len), expected);
+        expect(error, `truncated to ${len}`).toMatchObject({ code: 'BACKUP_DAMAGED' });
+        expect(released.equals(plain.subarray(0, released.length))).toBe(true);
+        if (released.length === plain.length) expect(len, 'cut after the data').toBeGreaterThan(ct.length - 200);
+        else expect(released.length).toBeLessThanOrEqual(Math.floor(len / MiB) * MiB);
+      }
+    });
+
+    it("another part's step digests (a manifest that does not list this part): damaged before anything is released", async () => {
+      const plain = testData(2 * MiB + 9, 33);
+      const { ct, expected } = await encryptWithCheck(plain);
+      const other = await encryptWithCheck(testData(2 * MiB + 9, 34));
+      const mixed = { size: expected.size, check: { ...expected.check, stepSha256: other.expected.check.stepSha256 } };
+      const { released, error } = await decryptToSink(ct, mixed);
+      expect(error).toMatchObject({ code: 'BACKUP_DAMAGED' });
+      expect(released.length).toBe(0);
+      // and a sink needs the step digests at all
+      const { stepSha256: _s, ...noSteps } = expected.check;
+      expect(() => new PartDecryptor(decryptSetup(dec), () => undefined, { expected: { size: expected.size, check: noSteps } })).toThrow(
+        /step digests/,
+      );
+    });
+  });
+
   it('writes one PKESK per recipient, then one SEIPD packet, nothing else', async () => {
     expect(outerTags(await encryptNative(testData(100, 8)))).toEqual([1, 18]);
     expect(outerTags(await encryptNative(testData(3 << 20, 8)))).toEqual([1, 18]);

@@ -71,12 +71,12 @@ describe('format names', () => {
     expect(partName(7)).toBe('part-00007.pgp');
   });
 
-  it('the manifest parser accepts only the canonical form of a valid v1 or v2 manifest', () => {
+  it('the manifest parser accepts only the canonical form of a valid v1, v2 or v3 manifest', () => {
     const x = m(1, '2026-11-01T03:00:00.000Z');
     const enc = (s: string) => new TextEncoder().encode(s);
     expect(parseManifestJson(enc(canonicalJson(x)))).toEqual(x);
     expect(() => parseManifestJson(enc(JSON.stringify(x, null, 1)))).toThrow(/canonical/);
-    expect(() => parseManifestJson(enc(canonicalJson({ ...x, formatVersion: 3 })))).toThrow(/version 3/);
+    expect(() => parseManifestJson(enc(canonicalJson({ ...x, formatVersion: 4 })))).toThrow(/version 4/);
     // v2: each part carries its check (all three fields) and no ciphertext SHA-256; v1 the reverse
     const check = { plainSha256: 'a'.repeat(64), headSha256: 'b'.repeat(64), mdc: 'c'.repeat(40) };
     const v2 = { ...x, formatVersion: 2 as const, parts: x.parts.map(({ sha256: _s, ...p }) => ({ ...p, ...check })) };
@@ -87,6 +87,28 @@ describe('format names', () => {
     expect(() => parseManifestJson(enc(canonicalJson({ ...v2, parts: [{ ...v2.parts[0], sha256: 'd'.repeat(64) }] })))).toThrow(
       /match the format/,
     );
+    // v3: the v2 check plus one step digest per whole MiB before the part's end (none for one MiB or less)
+    const step = (n: number) => 'e'.repeat(64 * n);
+    const v3part = (plainSize: number, steps: number) => ({ ...v2.parts[0]!, plainSize, stepSha256: step(steps) });
+    for (const [plainSize, steps] of [
+      [1, 0],
+      [1024 * 1024, 0],
+      [1024 * 1024 + 1, 1],
+      [5 * 1024 * 1024, 4],
+      [5 * 1024 * 1024 + 7, 5],
+    ] as const) {
+      const v3 = { ...v2, formatVersion: 3 as const, parts: [v3part(plainSize, steps)] };
+      expect(parseManifestJson(enc(canonicalJson(v3)))).toEqual(v3);
+      for (const wrong of [steps + 1, steps - 1].filter((n) => n >= 0))
+        expect(() => parseManifestJson(enc(canonicalJson({ ...v3, parts: [v3part(plainSize, wrong)] })))).toThrow(/match the format/);
+      expect(() => parseManifestJson(enc(canonicalJson({ ...v3, formatVersion: 2 })))).toThrow(/match the format/);
+    }
+    expect(() => parseManifestJson(enc(canonicalJson({ ...v2, formatVersion: 3 })))).toThrow(/match the format/); // no steps listed
+    expect(() =>
+      parseManifestJson(
+        enc(canonicalJson({ ...v2, formatVersion: 3, parts: [{ ...v3part(1024 * 1024 + 1, 1), stepSha256: 'E'.repeat(64) }] })),
+      ),
+    ).toThrow(/match the format/);
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, extra: 1 })))).toThrow();
     expect(() => parseManifestJson(enc(canonicalJson({ ...x, parts: [{ ...x.parts[0], name: 'part-00001.pgp' }] })))).toThrow(/named/);
   });

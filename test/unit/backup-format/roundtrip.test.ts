@@ -7,7 +7,7 @@ import { writeBackup } from '../../../src-main/services/backup-format/backup-wri
 import { MANIFEST_NAME } from '../../../src-main/services/backup-format/format';
 import { InlinePartRunner, type PartRunner } from '../../../src-main/services/backup-format/part-runner';
 import { WorkerPartRunner, createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
-import { fileSink, fileSource, makeKeys, readBytes, tempDir, testData, type TestKeys } from './fixtures';
+import { asFormat2, fileSink, fileSource, makeKeys, readBytes, tempDir, testData, type TestKeys } from './fixtures';
 
 let keys: TestKeys;
 let work: { path: string; remove: () => Promise<void> };
@@ -48,7 +48,7 @@ describe.each(runners)('backup round trip (%s runner)', (label, makeRunner) => {
         signingKey: keys.signing,
         sink: fileSink(out, log),
         runner,
-        partSize: 1024 * 1024,
+        partSize: 1.5 * 1024 * 1024, // a whole 1 MiB step and a half one per part (format 3)
       });
       expect(log.at(-1)).toBe(MANIFEST_NAME);
       expect(manifest.parts.length).toBeGreaterThan(2);
@@ -80,15 +80,13 @@ describe.each(runners)('backup round trip (%s runner)', (label, makeRunner) => {
     }
   }, 60_000);
 
-  it('reuses its few temp files over many parts, a short last part included, and leaves none', async () => {
-    // 64 KiB parts: about 20 of them, more than the reader's slots (concurrency + 4 + 1), so every
-    // slot file is written over; the last part is shorter than the one it replaces.
+  it('format 3 restores many parts, a short last part included, through no temp file; format 2 reuses its few temp files and leaves none', async () => {
+    // 64 KiB parts: about 20 of them, more than a format 2 reader's slots (concurrency + 4 + 1), so
+    // every slot file is written over; the last part is shorter than the one it replaces.
     const runner = makeRunner();
     const out = join(work.path, `many-${label}`);
-    const restored = join(work.path, `many-restored-${label}`);
     const tempBase = join(work.path, `many-tmp-${label}`);
     await mkdir(out);
-    await mkdir(restored);
     try {
       const data = testData(1280 * 1024 + 4321, 9);
       const { manifest } = await writeBackup({
@@ -102,16 +100,22 @@ describe.each(runners)('backup round trip (%s runner)', (label, makeRunner) => {
         runner,
         partSize: 64 * 1024,
       });
+      expect(manifest.formatVersion).toBe(3);
       expect(manifest.parts.length).toBeGreaterThan(runner.concurrency + 5 + 2);
       expect(manifest.parts.at(-1)!.plainSize).toBeLessThan(manifest.parts[0]!.plainSize);
-      await restoreToDirectory(manifest, fileSource(out), restored, {
-        decryptionKey: keys.desktop,
-        verificationKey: keys.signingPublic,
-        runner,
-        tempBase,
-      });
-      expect((await readFile(join(restored, 'blob'))).equals(data)).toBe(true);
-      expect(await readdir(tempBase)).toEqual([]);
+      for (const m of [manifest, asFormat2(manifest)]) {
+        const restored = join(work.path, `many-restored-${label}-v${m.formatVersion}`);
+        await mkdir(restored);
+        await restoreToDirectory(m, fileSource(out), restored, {
+          decryptionKey: keys.desktop,
+          verificationKey: keys.signingPublic,
+          runner,
+          tempBase,
+        });
+        expect((await readFile(join(restored, 'blob'))).equals(data)).toBe(true);
+        // format 3 never made the temp folder; format 2 made it and removed its files
+        expect(await readdir(tempBase).catch((e: NodeJS.ErrnoException) => e.code)).toEqual(m.formatVersion === 3 ? 'ENOENT' : []);
+      }
     } finally {
       await runner.close();
     }

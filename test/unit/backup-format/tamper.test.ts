@@ -12,7 +12,7 @@ import { InlinePartRunner, type PartRunner } from '../../../src-main/services/ba
 import { openVerifiedPayload } from '../../../src-main/services/backup-format/parts-reader';
 import { WorkerPartRunner, createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
 import { AppError } from '../../../src-main/shared/errors';
-import { fileSink, fileSource, makeKeys, prng, readBytes, tempDir, testData, type TestKeys } from './fixtures';
+import { asFormat2, fileSink, fileSource, makeKeys, prng, readBytes, tempDir, testData, type TestKeys } from './fixtures';
 
 const PART = 64 * 1024;
 const REJECT_CODES = ['BACKUP_DAMAGED', 'BACKUP_SIGNATURE_INVALID', 'BACKUP_UNSIGNED', 'BACKUP_INCOMPLETE'];
@@ -97,7 +97,7 @@ function expectRejected(e: unknown, codes = REJECT_CODES): AppError {
 async function asV1(m: BackupManifest): Promise<BackupManifest> {
   const { createHash } = await import('node:crypto');
   const parts = await Promise.all(
-    m.parts.map(async ({ plainSha256: _a, headSha256: _b, mdc: _c, ...p }) => ({
+    m.parts.map(async ({ plainSha256: _a, headSha256: _b, mdc: _c, stepSha256: _d, ...p }) => ({
       ...p,
       sha256: createHash('sha256')
         .update(await readFile(join(genuine, p.name)))
@@ -140,7 +140,8 @@ describe('tampering (seeded random cases)', () => {
       return;
     }
     const runner = i % 8 === 0 ? workers : i % 8 === 4 ? composite : inline;
-    const { released, error } = await consume(dir, manifest, runner);
+    // format 3 (its parts are smaller than one step: released part by part) and, read through temp files, format 2
+    const { released, error } = await consume(dir, i % 2 ? asFormat2(manifest) : manifest, runner);
     expectRejected(error);
     // Nothing from the tampered part or later was released, and what was released is genuine.
     expect(released.length).toBeLessThanOrEqual(before(fileIndex));
@@ -220,7 +221,7 @@ describe('forgeries', () => {
    */
   async function forgedPart(
     mode: 'other-signer' | 'unsigned' | 'not-recipient',
-  ): Promise<{ dir: string; m: BackupManifest; v2: BackupManifest }> {
+  ): Promise<{ dir: string; m: BackupManifest; v2: BackupManifest; v3: BackupManifest }> {
     const dir = await copyBackup(`forged-${mode}`);
     const plain = payload.subarray(0, manifest.parts[0]!.plainSize);
     const message = await createMessage({ binary: plain, format: 'binary' });
@@ -234,29 +235,31 @@ describe('forgeries', () => {
     const { createHash } = await import('node:crypto');
     const v1 = await asV1(manifest);
     const parts = v1.parts.map((p, i) => (i === 0 ? { ...p, size: ct.length, sha256: createHash('sha256').update(ct).digest('hex') } : p));
-    // the same forgery against the genuine v2 manifest (its parts' checks are the server's own)
-    const v2parts = manifest.parts.map((p, i) => (i === 0 ? { ...p, size: ct.length } : p));
-    return { dir, m: { ...manifest, formatVersion: 1, parts }, v2: { ...manifest, parts: v2parts } };
+    // the same forgery against the genuine v3 manifest and its v2 form (their parts' checks are the server's own)
+    const v3 = { ...manifest, parts: manifest.parts.map((p, i) => (i === 0 ? { ...p, size: ct.length } : p)) };
+    return { dir, m: { ...manifest, formatVersion: 1, parts }, v2: asFormat2(v3), v3 };
   }
 
   it.each([
     ['other-signer', 'BACKUP_SIGNATURE_INVALID'],
     ['unsigned', 'BACKUP_UNSIGNED'],
     ['not-recipient', 'KEY_NOT_RECIPIENT'],
-  ] as const)('a part %s is refused with %s (v1 manifest), as damaged (v2), nothing released', async (mode, code) => {
-    const { dir, m, v2 } = await forgedPart(mode);
+  ] as const)('a part %s is refused with %s (v1 manifest), as damaged (v2, v3), nothing released', async (mode, code) => {
+    const { dir, m, v2, v3 } = await forgedPart(mode);
     for (const runner of [inline, workers, composite]) {
       const { released, error } = await consume(dir, m, runner);
       expectRejected(error, [code]);
       expect(released.length).toBe(0);
-      const r2 = await consume(dir, v2, runner);
-      expectRejected(r2.error, ['BACKUP_DAMAGED']);
-      expect(r2.released.length).toBe(0);
+      for (const checked of [v2, v3]) {
+        const r = await consume(dir, checked, runner);
+        expectRejected(r.error, ['BACKUP_DAMAGED']);
+        expect(r.released.length).toBe(0);
+      }
     }
   });
 
   it('a format v1 manifest of the same parts (ciphertext SHA-256, no check) still reads, and still refuses a flipped byte', async () => {
-    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.formatVersion).toBe(3);
     const v1 = await asV1(manifest);
     for (const runner of [inline, workers]) {
       const { released, error } = await consume(genuine, v1, runner);
@@ -324,5 +327,60 @@ describe('forgeries', () => {
     expectRejected(err, ['CANCELLED']);
     expect(n).toBeLessThanOrEqual(before(1));
     expect(await readdir(tempBase)).toEqual([]);
+  });
+});
+
+describe('format 3: parts of several steps', () => {
+  const MiB = 1024 * 1024;
+  let dir: string;
+  let m: BackupManifest;
+  let genuinePayload: Buffer;
+  const upTo = (k: number) => m.parts.slice(0, k).reduce((n, p) => n + p.plainSize, 0);
+
+  beforeAll(async () => {
+    dir = join(work.path, 'steps');
+    await mkdir(dir);
+    ({ manifest: m } = await writeBackup({
+      serverId: 'srv1',
+      sequence: 6,
+      versions: {},
+      entries: [bufferEntry('db/dump', testData(12 * MiB, 41))], // ~7 MiB compressed
+      recipients: [keys.desktopPublic],
+      signingKey: keys.signing,
+      sink: fileSink(dir),
+      runner: inline,
+      partSize: 2.5 * MiB, // two whole steps and a half one
+    }));
+    expect(m.parts.length).toBeGreaterThanOrEqual(3);
+    expect(m.parts[0]!.stepSha256).toHaveLength(2 * 64);
+    genuinePayload = (await consume(dir, m, inline)).released;
+  }, 60_000);
+
+  const rnd = prng(20261127);
+  const cases = Array.from({ length: 16 }, (_, i) => ({
+    i,
+    kind: i % 4 === 3 ? ('truncate' as const) : ('flip' as const),
+    target: rnd(),
+    pos: rnd(),
+  }));
+
+  it.each(cases)('case $i: a $kind inside a part releases only the genuine steps before it', async ({ i, kind, target, pos }) => {
+    const k = Math.floor(target * m.parts.length);
+    const name = m.parts[k]!.name;
+    const copy = join(work.path, `steps-${i}`);
+    await mkdir(copy);
+    for (const f of await readdir(dir)) await copyFile(join(dir, f), join(copy, f));
+    const bytes = await readFile(join(copy, name));
+    const at = Math.floor(pos * bytes.length);
+    const mutated = kind === 'flip' ? Buffer.from(bytes) : bytes.subarray(0, at);
+    if (kind === 'flip') mutated[at]! ^= 0x41;
+    await writeFile(join(copy, name), mutated);
+    const { released, error } = await consume(copy, m, [inline, workers, composite][i % 3]!);
+    expectRejected(error);
+    expect(released.equals(genuinePayload.subarray(0, released.length))).toBe(true);
+    // a byte at ciphertext offset `at` is at most at plaintext offset `at` (headers come first), so
+    // no step holding it or after it was released; all of the part only when it was after the data
+    const limit = at > bytes.length - 200 ? upTo(k + 1) : upTo(k) + Math.floor(at / MiB) * MiB;
+    expect(released.length).toBeLessThanOrEqual(limit);
   });
 });
