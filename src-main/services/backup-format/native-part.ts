@@ -601,10 +601,11 @@ export interface PartDecryptOptions {
 /**
  * Where a part's plaintext goes: a file path (see {@link openPlainFile}; the plaintext is written as
  * it is decrypted and trusted only after `end`), or a sink that gets only verified plaintext (format
- * v3, `expected.check.stepSha256` required): each whole CHECK_STEP as soon as the SHA-256 of the
- * part's plaintext up to its end matched the signed manifest, and the last, shorter one when the
- * whole data matched `plainSha256`. Each chunk the sink gets is a fresh buffer (its own
- * ArrayBuffer: transferable), not touched again by the decryptor.
+ * v3, `expected.check.stepSha256` required): the data is written over the ciphertext chunks given
+ * to `push` (see writeOver), and each chunk goes to the sink once all of its data is verified — up
+ * to a CHECK_STEP boundary whose prefix SHA-256 matched the signed manifest, or, for the last
+ * ones, the whole data matching `plainSha256`. The sink gets views of those chunks, in order, not
+ * touched again by the decryptor (a worker transfers them as they are: no copy, no new buffer).
  */
 export type PlainOut = string | ((verified: Uint8Array) => void);
 
@@ -645,13 +646,17 @@ export class PartDecryptor {
   private literalDone = false;
   private verified = false;
   private plainSize = 0;
-  // sink mode (format v3): the step being filled, and the prefix digests it is checked against
+  // sink mode (format v3): the prefix digests the data is checked against, how much of it matched,
+  // and the pushed ciphertext chunks, which the data is written over (see writeOver)
   private readonly sink: ((verified: Uint8Array) => void) | undefined;
   private readonly outPath: string | undefined;
   private readonly steps: Buffer | undefined;
-  private step: Buffer | undefined;
-  private stepFill = 0;
   private stepIndex = 0;
+  private verifiedSize = 0;
+  private releasedSize = 0;
+  private readonly spaces: { buf: Uint8Array; fill: number }[] = [];
+  /** Index in `spaces` of the chunk the data is being written to. */
+  private writeAt = 0;
 
   constructor(
     private readonly setup: DecryptSetup,
@@ -690,9 +695,14 @@ export class PartDecryptor {
     return this.ctDigest;
   }
 
-  /** Feeds ciphertext; async only while the session key is being opened. After a failure it only hashes. */
+  /**
+   * Feeds ciphertext; async only while the session key is being opened. After a failure it only
+   * hashes. With a sink, the decryptor writes the data over the chunks it was given and hands them
+   * to the sink: give it chunks nobody else uses.
+   */
   async push(chunk: Uint8Array): Promise<void> {
     this.size += chunk.length;
+    if (this.sink && chunk.length && !this.literalDone) this.spaces.push({ buf: chunk, fill: 0 });
     let o = 0;
     try {
       while (this.failed === undefined && o < chunk.length) {
@@ -863,33 +873,71 @@ export class PartDecryptor {
     while (o < b.length) o += writeSync(this.fd!, b, o, b.length - o);
   }
 
-  /** Sink mode: hash and collect the data; at each step boundary compare the prefix digest, then release the step. */
+  /**
+   * Sink mode: hashes the data, writes it over the ciphertext chunks already read (see writeOver),
+   * and at each step boundary with more data after it compares the prefix digest; chunks whose data
+   * all matched go to the sink.
+   */
   private toSink(b: Uint8Array): void {
     while (b.length) {
-      // a full step is released when more data follows (at the very end it is the whole data's)
-      if (this.stepFill === CHECK_STEP) this.releaseStep();
-      this.step ??= Buffer.allocUnsafeSlow(CHECK_STEP);
-      const n = Math.min(b.length, CHECK_STEP - this.stepFill);
+      // a full step is checked when more data follows (at the very end it is the whole data's)
+      if (this.plainSize > this.verifiedSize && this.plainSize % CHECK_STEP === 0) this.checkStep();
+      const n = Math.min(b.length, CHECK_STEP - (this.plainSize % CHECK_STEP));
       const s = b.subarray(0, n);
       this.sigHash!.update(s);
-      this.step.set(s, this.stepFill);
-      this.stepFill += n;
+      this.writeOver(s);
       this.plainSize += n;
       b = b.subarray(n);
     }
   }
 
-  /** Releases the filled step once its prefix digest matches the manifest's next one. */
-  private releaseStep(): void {
+  /**
+   * Writes data over the pushed ciphertext chunks, in order, from the first one. Why: a fresh
+   * buffer per step cost a page fault per 4 KiB here (memory the host took back), and the chunks
+   * are free once read. Safe: the data's byte k comes from a ciphertext byte at k or later (packet
+   * headers come first), which has been read (copied into the decipher or a packet buffer) by then.
+   */
+  private writeOver(b: Uint8Array): void {
+    while (b.length) {
+      const space = this.spaces[this.writeAt];
+      if (!space) throw damaged('more data than ciphertext'); // cannot happen: see above
+      const n = Math.min(b.length, space.buf.length - space.fill);
+      space.buf.set(b.subarray(0, n), space.fill);
+      space.fill += n;
+      b = b.subarray(n);
+      if (space.fill === space.buf.length) this.writeAt++;
+    }
+  }
+
+  /** The data so far is a whole number of steps: compares the prefix digest, then releases what it covers. */
+  private checkStep(): void {
     const at = this.stepIndex * 32;
     if (at + 32 > this.steps!.length) throw damaged('the data is longer than the signed manifest says');
     if (!sameBytes(this.sigHash!.copy().digest(), this.steps!.subarray(at, at + 32)))
       throw damaged(`the data does not match the signed manifest (SHA-256 of the first ${this.stepIndex + 1} MiB)`);
     this.stepIndex++;
-    const step = this.step!;
-    this.step = undefined;
-    this.stepFill = 0;
-    this.sink!(step);
+    this.verifiedSize = this.plainSize;
+    this.releaseSpaces(false);
+  }
+
+  /**
+   * Hands the sink, in order, every chunk filled with verified data; at the end (the whole data
+   * verified) also the one being written, and forgets the rest (they held the signature and MDC).
+   */
+  private releaseSpaces(end: boolean): void {
+    while (this.spaces.length > 0 && (end || this.writeAt > 0)) {
+      const sp = this.spaces[0]!;
+      if (!end && this.releasedSize + sp.fill > this.verifiedSize) break;
+      if (end && this.writeAt < 0) break; // past the chunk the data ended in
+      this.spaces.shift();
+      this.writeAt--;
+      this.releasedSize += sp.fill;
+      if (sp.fill > 0) this.sink!(sp.fill === sp.buf.length ? sp.buf : sp.buf.subarray(0, sp.fill));
+    }
+    if (end) {
+      this.spaces.length = 0;
+      this.writeAt = 0;
+    }
   }
 
   private innerEnd(): void {
@@ -911,9 +959,8 @@ export class PartDecryptor {
       if (this.sink) {
         // the whole data matched: every step digest must have been used, the rest is released
         if (this.stepIndex * 32 !== this.steps!.length) throw damaged('the data is shorter than the signed manifest says');
-        if (this.stepFill > 0) this.sink(this.step!.subarray(0, this.stepFill));
-        this.step = undefined;
-        this.stepFill = 0;
+        this.verifiedSize = this.plainSize;
+        this.releaseSpaces(true);
       }
     } else if (this.innerTag === 2) {
       this.verifySignature(this.innerSmall.bytes());

@@ -75,7 +75,7 @@ describe('stock gpg 2.2 + zstd + tar restore a backup made by our code', () => {
           .update(await readFile(join(dir, p.name.replace(/\.pgp$/, '.zst'))))
           .digest('hex'),
       ).toBe(p.plainSha256);
-    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.formatVersion).toBe(3);
     for (const [name, data] of Object.entries(files)) expect((await readFile(join(dir, 'restore', name))).equals(data)).toBe(true);
     expect((await readdir(join(dir, 'restore'))).sort()).toEqual(['config', 'db', 'files', 'ohitori-backup.json']);
   });
