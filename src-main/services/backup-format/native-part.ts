@@ -212,6 +212,8 @@ export class PartEncryptor {
   private outLen = 0;
   private size = 0;
   private finished = false;
+  /** The cipher's own output buffers (freed once copied out: see freeNow). */
+  private readonly ciphered = new WeakSet<ArrayBufferLike>();
 
   private readonly signer: PartSigner;
   private readonly created: number;
@@ -307,7 +309,9 @@ export class PartEncryptor {
     for (let o = 0; o < b.length; o += SLICE) {
       const s = b.subarray(o, o + SLICE);
       this.mdc.update(s);
-      this.seipd.write(this.cipher.update(s));
+      const c = this.cipher.update(s);
+      this.ciphered.add(c.buffer);
+      this.seipd.write(c);
     }
   }
 
@@ -324,6 +328,8 @@ export class PartEncryptor {
     for (const p of this.out) {
       chunk.set(p, o);
       o += p.length;
+      // a cipher output emitted whole is not referenced anywhere else (a split one stays pending)
+      if (this.ciphered.has(p.buffer)) freeNow(p);
     }
     this.out = [];
     this.outLen = 0;
@@ -540,7 +546,9 @@ export class CfbDecipher {
     for (let done = 0; done < whole;) {
       const n = Math.min(SLICE, whole - done);
       mem.set(ct.subarray(off + done, off + done + n), CT_AT + 16); // aligned copy of the ciphertext blocks
-      mem.set(this.ecb.update(mem.subarray(CT_AT, CT_AT + n)), KS_AT); // E(C[i-1]) for every block
+      const ks = this.ecb.update(mem.subarray(CT_AT, CT_AT + n)); // E(C[i-1]) for every block
+      mem.set(ks, KS_AT);
+      freeNow(ks);
       this.w.xor(KS_AT, CT_AT + 16, n);
       mem.copyWithin(CT_AT, CT_AT + n, CT_AT + n + 16); // the last ciphertext block is the next "previous"
       done += n;
@@ -562,6 +570,17 @@ export class CfbDecipher {
     this.carryLen = 0;
     return out;
   }
+}
+
+/**
+ * Frees a buffer this code made and no longer uses at once instead of at the next GC (Node 22's
+ * `ArrayBuffer.prototype.transfer`; a no-op where it is missing). Why: Node's cipher output is a
+ * new, zero-filled 64 KiB buffer per call, and freed in bulk by the GC they made glibc hand memory
+ * back and fault it in again; freed one by one, the next call gets the same memory back.
+ */
+function freeNow(b: Uint8Array): void {
+  const ab = b.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+  if (b.byteOffset === 0 && b.byteLength === ab.byteLength && typeof ab.transfer === 'function') ab.transfer(0);
 }
 
 /** A definite-length packet collected whole (bounded). */
