@@ -32,10 +32,11 @@ export interface DecryptPartsOptions extends RunOptions {
  * it was checked against the signed manifest (its part's PKESK packets and then its data's SHA-256,
  * the part's size) and, for formats 1 and 2, its whole part decrypted, its MDC checked and its
  * signature verified by the pinned key:
- * - Format 3 (step digests): parts are decrypted one after the other, each 1 MiB step released as
- *   soon as the SHA-256 of its part's data up to the step's end matches the manifest (the last
- *   step: the whole data's), straight from the decryptor (a worker) to this stream. The next
- *   parts' sources are opened ahead and their session keys opened (READ_AHEAD).
+ * - Format 3 (step digests): parts are decrypted one after the other, the data written over the
+ *   ciphertext chunks already read, and each chunk handed to this stream (from the worker, without
+ *   a copy) once the SHA-256 of its part's data up to a 1 MiB boundary after its last byte matched
+ *   the manifest (at the end: the whole data's). The next parts' sources are opened ahead and
+ *   their session keys opened (READ_AHEAD).
  * - Formats 1 and 2: up to `runner.concurrency` parts are decrypted ahead in parallel into a few
  *   reused private 0600 temp files (slots), each read back once its part checked out; a failed
  *   part's file is removed at once, all of them when the stream ends, errs or is aborted.
