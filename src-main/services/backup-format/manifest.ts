@@ -79,12 +79,12 @@ export const manifestSchema = z
   });
 
 export type BackupManifest = z.infer<typeof manifestSchema>;
+export type ManifestPart = z.infer<typeof partSchema>;
 
 /** Step digests a format 3 part lists: one per whole CHECK_STEP before its end. */
 export function stepCount(plainSize: number): number {
   return Math.max(0, Math.ceil(plainSize / CHECK_STEP) - 1);
 }
-export type ManifestPart = z.infer<typeof partSchema>;
 
 /** Canonical JSON: keys sorted at every level, no whitespace, UTF-8. What gets signed. */
 export function canonicalJson(value: unknown): string {

@@ -671,8 +671,6 @@ export class PartDecryptor {
   private readonly outPath: string | undefined;
   private readonly steps: Buffer | undefined;
   private stepIndex = 0;
-  private verifiedSize = 0;
-  private releasedSize = 0;
   private readonly spaces: { buf: Uint8Array; fill: number }[] = [];
   /** Index in `spaces` of the chunk the data is being written to. */
   private writeAt = 0;
@@ -900,7 +898,7 @@ export class PartDecryptor {
   private toSink(b: Uint8Array): void {
     while (b.length) {
       // a full step is checked when more data follows (at the very end it is the whole data's)
-      if (this.plainSize > this.verifiedSize && this.plainSize % CHECK_STEP === 0) this.checkStep();
+      if (this.plainSize > this.stepIndex * CHECK_STEP && this.plainSize % CHECK_STEP === 0) this.checkStep();
       const n = Math.min(b.length, CHECK_STEP - (this.plainSize % CHECK_STEP));
       const s = b.subarray(0, n);
       this.sigHash!.update(s);
@@ -935,28 +933,20 @@ export class PartDecryptor {
     if (!sameBytes(this.sigHash!.copy().digest(), this.steps!.subarray(at, at + 32)))
       throw damaged(`the data does not match the signed manifest (SHA-256 of the first ${this.stepIndex + 1} MiB)`);
     this.stepIndex++;
-    this.verifiedSize = this.plainSize;
-    this.releaseSpaces(false);
+    this.releaseSpaces();
   }
 
   /**
-   * Hands the sink, in order, every chunk filled with verified data; at the end (the whole data
-   * verified) also the one being written, and forgets the rest (they held the signature and MDC).
+   * Hands the sink, in order, the chunks filled so far. Called only when all the data written so far
+   * matched (a step's digest, or the whole data's), so every filled chunk holds verified data only.
+   * Once the data ended, the chunk it ended in counts as filled, and the chunks after it (the
+   * signature and the MDC) are dropped.
    */
-  private releaseSpaces(end: boolean): void {
-    while (this.spaces.length > 0 && (end || this.writeAt > 0)) {
-      const sp = this.spaces[0]!;
-      if (!end && this.releasedSize + sp.fill > this.verifiedSize) break;
-      if (end && this.writeAt < 0) break; // past the chunk the data ended in
-      this.spaces.shift();
-      this.writeAt--;
-      this.releasedSize += sp.fill;
-      if (sp.fill > 0) this.sink!(sp.fill === sp.buf.length ? sp.buf : sp.buf.subarray(0, sp.fill));
-    }
-    if (end) {
-      this.spaces.length = 0;
-      this.writeAt = 0;
-    }
+  private releaseSpaces(): void {
+    const done = this.spaces.splice(0, this.literalDone ? this.writeAt + 1 : this.writeAt);
+    this.writeAt -= done.length;
+    if (this.literalDone) this.spaces.length = this.writeAt = 0;
+    for (const sp of done) if (sp.fill > 0) this.sink!(sp.fill === sp.buf.length ? sp.buf : sp.buf.subarray(0, sp.fill));
   }
 
   private innerEnd(): void {
@@ -978,8 +968,7 @@ export class PartDecryptor {
       if (this.sink) {
         // the whole data matched: every step digest must have been used, the rest is released
         if (this.stepIndex * 32 !== this.steps!.length) throw damaged('the data is shorter than the signed manifest says');
-        this.verifiedSize = this.plainSize;
-        this.releaseSpaces(true);
+        this.releaseSpaces();
       }
     } else if (this.innerTag === 2) {
       this.verifySignature(this.innerSmall.bytes());

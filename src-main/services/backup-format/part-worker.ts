@@ -2,7 +2,7 @@
  * Worker-thread entry for per-part crypto (see worker-pool.ts for how it is located). One job at a
  * time; input arrives as transferred chunks with acks for flow control, encrypted output leaves
  * the same way with credits; decrypted output goes to the private temp file, or (format v3) leaves
- * as verified steps, with credits too.
+ * as verified chunks, with credits too.
  * Each chunk is processed synchronously (native-part.ts), so a job is a plain loop.
  * openpgp.js is not part of this script: keys are handled on the main thread (part-crypto.ts),
  * and passphrase operations run in their own script (pgp/key-thread.ts), which keeps this isolate

@@ -14,7 +14,7 @@ export type FromMain =
       id: number;
       verifiers: readonly EdKey[];
       ownKeyIds: readonly string[];
-      /** The private file to decrypt into; absent: verified steps come back as 'out' chunks (format v3). */
+      /** The private file to decrypt into; absent: the verified data comes back as 'out' chunks (format v3). */
       outPath?: string;
       expected?: ExpectedPart;
     }
