@@ -8,8 +8,10 @@
  *   encrypt: gpg --sign --encrypt --compress-algo none --digest-algo SHA256 -u <signing> -r <desktop>
  *            (one SEIPDv1 message, one-pass signed with the same Ed25519 key and hash as ours)
  *   decrypt: gpg --decrypt of that message, which also verifies the signature (checked: "Good signature")
- * Ours: encryptToParts / openVerifiedPayload (16 MiB parts, verified before release, temp files),
- * timed as whole child processes like gpg (start-up and key parsing included).
+ * Ours: encryptToParts / lendVerifiedPayload (16 MiB parts, format 3: each 1 MiB step verified
+ * before its data is released; the decrypted chunks are lent, each written before the next is asked
+ * for, as a restore's decompressor takes them), timed as whole child processes like gpg (start-up
+ * and key parsing included).
  *
  *   npm run bench -- crypto [--timing MiB] [--small MiB] [--large MiB] [--runs n] [--workers n]
  *
@@ -20,7 +22,7 @@
  * time: above 1 means faster than the anchor.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -68,14 +70,18 @@ async function child(mode: string, keysDir: string, a: string, b: string, worker
       });
       await writeFile(join(b, 'parts.json'), JSON.stringify(parts));
     } else if (mode === 'decrypt') {
-      const { openVerifiedPayload } = await import('../../src-main/services/backup-format/parts-reader');
+      const { lendVerifiedPayload } = await import('../../src-main/services/backup-format/parts-reader');
       const { FORMAT_VERSION } = await import('../../src-main/services/backup-format/format');
       const parts = JSON.parse(await readFile(join(a, 'parts.json'), 'utf8')) as ManifestPart[];
       const m = { formatVersion: FORMAT_VERSION, recipients: [desktop.getFingerprint().toUpperCase()], parts } as BackupManifest;
-      await pipeline(
-        openVerifiedPayload(m, source(a), { decryptionKey: desktop, verificationKey: signing.toPublic(), runner }),
-        createWriteStream(b),
-      );
+      // Lent chunks (as a restore's decompressor takes them): each written before the next is asked for.
+      const out = await open(b, 'w');
+      try {
+        for await (const c of lendVerifiedPayload(m, source(a), { decryptionKey: desktop, verificationKey: signing.toPublic(), runner }))
+          for (let o = 0; o < c.length;) o += (await out.write(c, o)).bytesWritten;
+      } finally {
+        await out.close();
+      }
     } else if (mode === 'backup') {
       const { entriesFromDirectory } = await import('../../src-main/services/backup-format/archive');
       const { writeBackup } = await import('../../src-main/services/backup-format/backup-writer');
@@ -208,7 +214,7 @@ async function main(): Promise<void> {
         `encrypt ${i === 0 ? 'warm-up' : `run ${i}`}: ours ${(a.wallMs / 1000).toFixed(2)} s (${a.cpu}, peak ${a.maxRssMiB.toFixed(0)} MiB${steal(a.stealMs)}), gpg ${(g.wallMs / 1000).toFixed(2)} s (${g.cpu}, peak ${g.peakMiB?.toFixed(0)} MiB${steal(g.stealMs)})`,
       );
     }
-    // decrypt: ours (verified, via private temp files) vs gpg -d, alternating
+    // decrypt: ours (verified step by step, lent chunks written to a file) vs gpg -d, alternating
     const dec: { ours: number; gpg: number; ratio: number; steal: number }[] = [];
     for (let i = 0; i <= runs; i++) {
       await rm(join(dir, 'ours.out'), { force: true }); // see FRESH_OUTPUT

@@ -78,15 +78,17 @@ export interface UnpackedEntry {
 
 /**
  * zstd -d → tar -x as a stream of members handed to `onEntry` (which must consume `body`).
- * Names are checked (relative, no `..`); only files and directories are accepted.
+ * Names are checked (relative, no `..`); only files and directories are accepted. `compressed` may
+ * be lent chunks (lendVerifiedPayload): each is consumed before the next is asked for.
  */
 export async function unpackArchive(
-  compressed: Readable,
+  compressed: Readable | AsyncIterable<Uint8Array>,
   onEntry: (entry: UnpackedEntry, body: Readable) => Promise<void>,
   opts: RunOptions = {},
 ): Promise<{ entries: number; bytes: number }> {
   const extract = tar.extract();
-  const feed = pipeline(decompressFrames(compressed), extract);
+  const decompressed = decompressFrames(compressed);
+  const feed = pipeline(decompressed, extract);
   feed.catch(() => undefined);
   // Rejects when the input fails (never resolves): a member the extractor had already parsed can
   // still be handed out after that, and its body then never ends; waiting on it alone would hang.
@@ -120,7 +122,10 @@ export async function unpackArchive(
     await feed;
   } catch (e) {
     member?.destroy(e as Error); // ends the handler's write of a member that will never be whole
-    compressed.destroy();
+    // Stops the input: a stream at once, an iterable as soon as its next chunk comes (decompressFrames
+    // sees its output gone and stops iterating it).
+    decompressed.destroy();
+    if ('destroy' in compressed) compressed.destroy();
     await feed.catch(() => undefined);
     if (e instanceof AppError) throw e;
     const inner = await feed.then(

@@ -10,7 +10,7 @@ import { ARCHIVE_HEADER_NAME } from './format';
 import type { BackupManifest } from './manifest';
 import { verifyManifest } from './manifest-signing';
 import type { PartRunner } from './part-runner';
-import { openVerifiedPayload, type PartSource } from './parts-reader';
+import { lendVerifiedPayload, type PartSource } from './parts-reader';
 
 /**
  * Reads and verifies a manifest object found at `<…>/<serverId>/<backupId>/manifest.json.pgp`:
@@ -52,7 +52,7 @@ export async function readBackup(
   onEntry: (entry: UnpackedEntry, body: Readable) => Promise<void>,
   opts: ReadBackupOptions,
 ): Promise<{ entries: number; bytes: number }> {
-  const payload = openVerifiedPayload(manifest, source, opts);
+  const payload = lendVerifiedPayload(manifest, source, opts);
   let first = true;
   const r = await unpackArchive(
     payload,

@@ -91,3 +91,46 @@ export async function* rechunk(source: AsyncIterable<Uint8Array | Buffer | strin
   }
   if (fill > 0) yield new Uint8Array(buf.subarray(0, fill)); // a copy: its own, exact buffer
 }
+
+/**
+ * Gives a buffer's memory back at once instead of at the next GC (Node 22's
+ * `ArrayBuffer.prototype.transfer`: the old buffer is detached and its memory freed; a no-op where
+ * that is missing). Only for memory nothing else uses any more: every view of it becomes empty.
+ * Why: on the 2-core VM, new memory is what costs (every 4 KiB faulted in, ≈ 1 s of kernel time
+ * per GiB of fresh 1 MiB buffers, against 0.2 s when each is freed once used and the next
+ * allocation gets the same memory back: docs/architecture.md#performance).
+ */
+export function freeMemory(buffer: ArrayBufferLike): void {
+  const ab = buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer; detached?: boolean };
+  if (typeof ab.transfer !== 'function' || ab.detached || ab.byteLength === 0) return;
+  try {
+    ab.transfer(0);
+  } catch {
+    // not detachable (e.g. WebAssembly memory): left to the GC
+  }
+}
+
+/**
+ * Lends `chunks` to a consumer: each chunk is valid only until the consumer asks for the next one
+ * (or stops), and its memory is then freed (freeMemory) once every chunk over the same buffer has
+ * been handed out. So the consumer must be done with a chunk — written, copied, or consumed by a
+ * decompressor — before it asks for the next one: `for await (const c of lent) await write(c)` is
+ * right; `Readable.from(lent)` or a `pipeline` (which queue chunks ahead) are not.
+ *
+ * The chunks' buffers must be the producer's alone, and a buffer's chunks must come one after the
+ * other: true of the verified payload (parts-reader.ts), where each is a ciphertext chunk the part's
+ * source read (rechunk) with the data written over it.
+ */
+export async function* lendChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let lent: ArrayBufferLike | undefined;
+  try {
+    for await (const c of chunks) {
+      // the consumer is done with every chunk before this one; a buffer it has seen the last of goes
+      if (lent && c.buffer !== lent) freeMemory(lent);
+      lent = c.buffer;
+      yield c;
+    }
+  } finally {
+    if (lent) freeMemory(lent);
+  }
+}

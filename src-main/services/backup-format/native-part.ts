@@ -11,6 +11,7 @@ import {
 } from 'node:crypto';
 import { closeSync, constants as fsFlags, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { AppError, isDiskFullError, type ErrorCode } from '../../shared/errors';
+import { freeMemory } from './chunk-queue';
 import { CHECK_STEP } from './format';
 import { writePacket } from './packet-framing';
 
@@ -573,14 +574,13 @@ export class CfbDecipher {
 }
 
 /**
- * Frees a buffer this code made and no longer uses at once instead of at the next GC (Node 22's
- * `ArrayBuffer.prototype.transfer`; a no-op where it is missing). Why: Node's cipher output is a
- * new, zero-filled 64 KiB buffer per call, and freed in bulk by the GC they made glibc hand memory
- * back and fault it in again; freed one by one, the next call gets the same memory back.
+ * Frees a buffer this code made and no longer uses at once instead of at the next GC (freeMemory).
+ * Why: Node's cipher output is a new, zero-filled 64 KiB buffer per call, and freed in bulk by the
+ * GC they made glibc hand memory back and fault it in again; freed one by one, the next call gets
+ * the same memory back.
  */
 function freeNow(b: Uint8Array): void {
-  const ab = b.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
-  if (b.byteOffset === 0 && b.byteLength === ab.byteLength && typeof ab.transfer === 'function') ab.transfer(0);
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) freeMemory(b.buffer);
 }
 
 /** A definite-length packet collected whole (bounded). */

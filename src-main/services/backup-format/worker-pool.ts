@@ -250,9 +250,10 @@ export class WorkerPartRunner implements PartRunner {
           );
         } else if (m.t === 'out' && write) {
           const chunk = m.chunk;
+          const bytes = chunk.length; // read now: a lent chunk is emptied once its consumer is done
           outChain = outChain
             .then(() => (failure === undefined ? write(chunk) : undefined))
-            .then(() => post({ t: 'credit', id, bytes: chunk.length }))
+            .then(() => post({ t: 'credit', id, bytes }))
             .catch((e: unknown) => {
               failure ??= e;
               post({ t: 'abort', id });

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
@@ -134,26 +133,36 @@ export class ZstdFrameScanner {
  * end() fall around that frame — a genuine backup was reported damaged (backup verify tests with
  * small parts; test/unit/backup-format/zstd-frames.test.ts).
  */
-export function decompressFrames(compressed: Readable): Readable {
+export function decompressFrames(compressed: AsyncIterable<Uint8Array>): Readable {
   const out = new PassThrough({ highWaterMark: CHUNK_SIZE });
   void (async () => {
     const scanner = new ZstdFrameScanner();
     let z: ReturnType<typeof createZstdDecompress> | undefined;
     let drained: Promise<void> | undefined;
     for await (const chunk of compressed) {
-      for (const piece of scanner.push(chunk as Uint8Array)) {
+      // Whether zstd has taken in all of `chunk` (its last piece's write callback: zlib calls it
+      // once the input is consumed, and keeps no reference after that).
+      let consumed: Promise<void> | undefined;
+      for (const piece of scanner.push(chunk)) {
         if (!z) {
           z = createZstdDecompress({ chunkSize: CHUNK_SIZE });
           drained = pipeline(z, out, { end: false });
           drained.catch(() => undefined);
         }
-        if (!z.write(piece.data)) await Promise.race([once(z, 'drain'), drained]);
+        const zz = z;
+        consumed = new Promise<void>((resolve, reject) => zz.write(piece.data, (e) => (e ? reject(e) : resolve())));
+        consumed.catch(() => undefined);
         if (piece.end) {
           z.end();
           await drained;
           z = undefined;
+          consumed = undefined;
         }
       }
+      // Before the next chunk is asked for: the input may be lent (lendVerifiedPayload), and the
+      // writes of one chunk otherwise queue up (backpressure, as waiting for 'drain' did).
+      if (consumed) await Promise.race([consumed, drained]);
+      if (out.destroyed) return; // the reader failed: stop reading (ends the payload's iteration)
     }
     if (z || scanner.inFrame) throw damaged('it ends inside a frame');
     out.end();

@@ -39,6 +39,25 @@ function slowly(chunks: readonly Buffer[]): Readable {
  * `pipeline` does. A genuine backup was reported damaged whenever a part or 1 MiB chunk boundary
  * fell inside those 13 bytes.
  */
+describe('decompressFrames with lent input', () => {
+  it('has taken in each chunk before it asks for the next (which the lender then reuses)', async () => {
+    const body = randomBytes(300_000).toString('base64'); // compressible, so one input chunk makes much output
+    const stream = zstdCompressSync(Buffer.from(body), { params: { [constants.ZSTD_c_checksumFlag]: 1 } });
+    // small chunks (each one write well under the stream's high-water mark), each overwritten with
+    // garbage as soon as the next one is asked for: what lendChunks' freeing does to the memory
+    const lent = (async function* () {
+      for (let o = 0; o < stream.length; o += 1000) {
+        const c = Buffer.from(stream.subarray(o, o + 1000));
+        yield c;
+        c.fill(0xa5);
+      }
+    })();
+    const out: Buffer[] = [];
+    for await (const c of decompressFrames(lent)) out.push(c as Buffer);
+    expect(Buffer.concat(out).toString()).toBe(body);
+  });
+});
+
 describe('unpackArchive and multi-frame zstd streams', () => {
   it('reads a stream whose second frame header is split across chunk boundaries', async () => {
     const body = Buffer.from('ノート '.repeat(3000));
