@@ -144,6 +144,11 @@ class PartialPacketWriter {
     sink(Uint8Array.of(0xc0 | tag));
   }
 
+  /** Whether bytes of `buffer` are still held back (referenced, not yet written on). */
+  holds(buffer: ArrayBufferLike): boolean {
+    return this.pending.some((p) => p.buffer === buffer);
+  }
+
   write(b: Uint8Array): void {
     if (b.length === 0) return;
     this.pending.push(b);
@@ -199,9 +204,13 @@ function mpi(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Signs and encrypts one part. `update` and `final` return the next ciphertext bytes (one fresh,
- * unpooled buffer, or none); `digest()` gives its size and the v2 check. Two hash passes over the
- * data: the signature's SHA-256 and the MDC's SHA-1, both part of the OpenPGP message.
+ * Signs and encrypts one part. `update` and `final` return the next ciphertext bytes (one buffer of
+ * their own, unpooled, or none); `digest()` gives its size and the v2 check. Two hash passes over
+ * the data: the signature's SHA-256 and the MDC's SHA-1, both part of the OpenPGP message.
+ *
+ * With `reuseInput` the caller hands over the memory of the plaintext it passes (the whole buffer
+ * under each chunk): once the encryptor has read the last of a buffer and the caller has moved on to
+ * another one, the ciphertext is written into it instead of into new memory (see take).
  */
 export class PartEncryptor {
   private readonly cipher: Cipher;
@@ -224,8 +233,14 @@ export class PartEncryptor {
   /** Plaintext bytes hashed so far, and the prefix digests at every CHECK_STEP boundary. */
   private hashed = 0;
   private readonly steps: string[] = [];
+  /** With reuseInput: the plaintext buffer being passed, and earlier ones not reused yet. */
+  private inputBuffer: ArrayBufferLike | undefined;
+  private readonly handedOver: ArrayBufferLike[] = [];
 
-  constructor(session: PartSession) {
+  constructor(
+    session: PartSession,
+    private readonly opts: { reuseInput?: boolean } = {},
+  ) {
     this.signer = session.signer;
     this.created = session.created;
     this.headSha256 = createHash('sha256').update(session.pkesks).digest('hex');
@@ -257,6 +272,10 @@ export class PartEncryptor {
       if (this.hashed % CHECK_STEP === 0) this.steps.push(this.sigHash.copy().digest('hex'));
       this.literal.write(s);
       o += n;
+    }
+    if (this.opts.reuseInput && plain.buffer !== this.inputBuffer) {
+      if (this.inputBuffer) this.handedOver.push(this.inputBuffer);
+      this.inputBuffer = plain.buffer;
     }
     return this.take();
   }
@@ -322,20 +341,40 @@ export class PartEncryptor {
     this.outLen += b.length;
   }
 
+  /**
+   * The ciphertext made so far, in one buffer: a plaintext buffer handed over and done with
+   * (reuseInput), or new memory. Into a reused buffer goes as much as it holds; the rest (a few
+   * bytes: the ciphertext of a 1 MiB chunk is 1 MiB plus its packet headers) waits for the next
+   * call. Why: a new 1 MiB buffer per MiB, touched for the first time, cost page faults and kernel
+   * time on the 2-core VM (perf, 1 GiB encrypt: this copy into new memory ≈ 10% of all samples).
+   */
   private take(): Uint8Array | undefined {
     if (this.outLen === 0) return undefined;
-    const chunk = Buffer.allocUnsafeSlow(this.outLen); // own ArrayBuffer: transferable
-    let o = 0;
-    for (const p of this.out) {
-      chunk.set(p, o);
-      o += p.length;
+    const spare = this.finished ? undefined : this.spareBuffer();
+    const n = spare ? Math.min(this.outLen, spare.byteLength) : this.outLen;
+    const chunk = spare ? new Uint8Array(spare, 0, n) : Buffer.allocUnsafeSlow(n); // own ArrayBuffer: transferable
+    for (let o = 0; o < n;) {
+      const p = this.out[0]!;
+      const k = Math.min(p.length, n - o);
+      chunk.set(k === p.length ? p : p.subarray(0, k), o);
+      o += k;
+      if (k < p.length) {
+        this.out[0] = p.subarray(k);
+        break;
+      }
+      this.out.shift();
       // a cipher output emitted whole is not referenced anywhere else (a split one stays pending)
       if (this.ciphered.has(p.buffer)) freeNow(p);
     }
-    this.out = [];
-    this.outLen = 0;
-    this.size += chunk.length;
+    this.outLen -= n;
+    this.size += n;
     return chunk;
+  }
+
+  /** A handed-over plaintext buffer none of whose bytes are still held back, if any. */
+  private spareBuffer(): ArrayBuffer | undefined {
+    const i = this.handedOver.findIndex((b) => b instanceof ArrayBuffer && b.byteLength > 0 && !this.literal.holds(b));
+    return i < 0 ? undefined : (this.handedOver.splice(i, 1)[0] as ArrayBuffer);
   }
 }
 

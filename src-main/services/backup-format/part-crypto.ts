@@ -289,10 +289,13 @@ export function releaseDecryptKeys(keys: DecryptKeyBytes): void {
   keys.decryptionKey.fill(0);
 }
 
-/** Starts one part's encryption on this thread (PKESKs made, signer ready). */
-export async function startPartEncryption(keys: EncryptKeyBytes): Promise<PartEncryptor> {
+/**
+ * Starts one part's encryption on this thread (PKESKs made, signer ready). With `reuseInput` the
+ * plaintext chunks' memory is handed over (PartEncryptor).
+ */
+export async function startPartEncryption(keys: EncryptKeyBytes, reuseInput = false): Promise<PartEncryptor> {
   try {
-    return new PartEncryptor(await newPartSession(await encryptKeys(keys)));
+    return new PartEncryptor(await newPartSession(await encryptKeys(keys)), { reuseInput });
   } catch (e) {
     throw classifyPartError(e);
   }
@@ -341,7 +344,7 @@ export async function encryptPart(
   write: (chunk: Uint8Array) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<PartDigest> {
-  const enc = await startPartEncryption(keys);
+  const enc = await startPartEncryption(keys, true); // the runner's input is handed over (PartRunner.encrypt)
   for await (const chunk of input) {
     for (let at = 0; at < chunk.length; at += INLINE_STEP) {
       await nextTurn();

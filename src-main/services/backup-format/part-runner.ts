@@ -18,7 +18,9 @@ export interface PartRunner {
   readonly concurrency: number;
   /**
    * Encrypts `input` (≈1 MiB chunks), calling `write` for each ciphertext chunk (awaited:
-   * backpressure); resolves to the ciphertext's size and SHA-256 (hashed where it was made).
+   * backpressure); resolves to the ciphertext's size and SHA-256 (hashed where it was made). The
+   * input chunks are handed over, with the whole buffer under each: a worker gets them transferred
+   * (the caller's views become empty), and their memory is reused for the ciphertext.
    */
   encrypt(
     keys: EncryptKeyBytes,

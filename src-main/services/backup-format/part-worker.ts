@@ -121,7 +121,7 @@ async function run(m: Extract<FromMain, { t: 'encrypt' | 'decrypt' }>, s: JobSta
       }
       return;
     }
-    const enc = new PartEncryptor(m.session);
+    const enc = new PartEncryptor(m.session, { reuseInput: true }); // the chunks were transferred to us
     for (;;) {
       const c = await nextChunk(s);
       const out = c ? enc.update(c) : enc.final();

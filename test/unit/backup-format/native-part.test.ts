@@ -196,6 +196,59 @@ describe('native part codec', () => {
     await expect(decryptNative(ct, 1000, dec, { expected: { size, check } })).rejects.toMatchObject({ code: 'BACKUP_SIGNATURE_INVALID' });
   });
 
+  describe('reuseInput: the ciphertext written into plaintext buffers handed over', () => {
+    const MiB = 1 << 20;
+    /** The plaintext as the runners pass it: `buf`-byte buffers of their own, in `view`-byte pieces. */
+    function pieces(plain: Uint8Array, buf: number, view: number): Uint8Array[] {
+      const out: Uint8Array[] = [];
+      for (let o = 0; o < plain.length; o += buf) {
+        const b = Buffer.from(plain.subarray(o, o + buf)); // a copy: the encryptor may write over it
+        for (let v = 0; v < b.length; v += view) out.push(b.subarray(v, v + view));
+      }
+      return out;
+    }
+
+    it.each([
+      ['whole 1 MiB chunks (a worker)', MiB, MiB],
+      ['128 KiB pieces of 1 MiB chunks (the calling thread)', MiB, 128 * 1024],
+      ['odd sizes', 300_001, 77_777],
+      // the literal packet's 6 header bytes + 1 MiB - 6: nothing is held back after the first piece,
+      // while the rest of its buffer is still to come
+      ['a piece ending where a partial packet does', 2 * MiB, MiB - 6],
+    ])('%s: the same message, most of it in the handed-over memory, nothing changed once returned', async (_l, buf, view) => {
+      const plain = testData(3 * MiB + 12_345, 31);
+      const input = pieces(plain, buf, view);
+      const inputBuffers = new Set(input.map((c) => c.buffer));
+      const e = new PartEncryptor(await newPartSession(enc), { reuseInput: true });
+      const out: Uint8Array[] = [];
+      const copies: Buffer[] = [];
+      const took = (o: Uint8Array | undefined) => {
+        if (!o) return;
+        out.push(o);
+        copies.push(Buffer.from(o));
+      };
+      for (const c of input) took(e.update(c));
+      took(e.final());
+      // every chunk handed out stayed as it was while the encryptor went on
+      expect(out.every((o, i) => Buffer.from(o).equals(copies[i]!))).toBe(true);
+      const ct = Buffer.concat(copies);
+      expect(e.digest().size).toBe(ct.length);
+      expect((await decryptNative(ct)).equals(plain)).toBe(true);
+      // all but the first MiB or so of ciphertext went into plaintext buffers already read
+      const reused = out.filter((o) => inputBuffers.has(o.buffer)).reduce((n, o) => n + o.length, 0);
+      expect(reused).toBeGreaterThan(ct.length - 2 * MiB - buf);
+    });
+
+    it('without it, the plaintext is left alone and the ciphertext is in new memory', async () => {
+      const plain = testData(2 * MiB + 5, 32);
+      const input = pieces(plain, MiB, MiB);
+      const e = new PartEncryptor(await newPartSession(enc));
+      const out = [...input.map((c) => e.update(c)), e.final()].filter((o): o is Uint8Array => o !== undefined);
+      expect(Buffer.concat(input).equals(plain)).toBe(true);
+      expect(out.some((o) => input.some((c) => c.buffer === o.buffer))).toBe(false);
+    });
+  });
+
   describe('format 3 steps: verified plaintext released step by step', () => {
     const MiB = 1 << 20;
     async function encryptWithCheck(plain: Uint8Array, chunk = 300_001) {
