@@ -52,8 +52,8 @@ export function openVerifiedPayload(manifest: BackupManifest, source: PartSource
  * valid only until the next one is asked for, and its memory is then freed at once, so the next
  * source read gets it back instead of new memory. For a consumer that is done with each chunk
  * before it asks for the next (a file write it awaits, a decompressor's consumed input:
- * decompressFrames). Measured on 1 GiB decrypted to a file (4 alternating runs): 3.7–7.0 s → 3.1–5.1 s,
- * kernel time 1.6–3.9 → 1.0–2.1 s, peak RSS 165–176 → 133–135 MiB.
+ * decompressFrames). Measured on 1 GiB decrypted to a file (5 alternating runs): 2.68–3.25 s →
+ * 2.31–2.58 s, kernel time 1.48–2.12 → 1.29–1.49 s, peak RSS 163–174 → 132–134 MiB (gpg 2.28–2.75 s).
  */
 export function lendVerifiedPayload(manifest: BackupManifest, source: PartSource, opts: DecryptPartsOptions): AsyncIterable<Uint8Array> {
   return lendChunks(verifiedChunks(manifest, source, opts));
