@@ -6,7 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import { generateKey, type PrivateKey, type PublicKey } from 'openpgp';
 import type { BackupSink } from '../../../src-main/services/backup-format/backup-writer';
 import type { BackupManifest } from '../../../src-main/services/backup-format/manifest';
+import { InlinePartRunner, type PartRunner } from '../../../src-main/services/backup-format/part-runner';
 import type { PartSource } from '../../../src-main/services/backup-format/parts-reader';
+import { WorkerPartRunner, createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
 import { generateServerSigningKey } from '../../../src-main/services/pgp/key-generate';
 
 /** Keys for format tests: a desktop key pair (unlocked), a second recipient, and the server signing key. */
@@ -95,3 +97,10 @@ export function testData(size: number, seed = 1): Buffer {
 export function asFormat2(m: BackupManifest): BackupManifest {
   return { ...m, formatVersion: 2, parts: m.parts.map(({ stepSha256: _s, ...p }) => p) };
 }
+
+/** The three ways parts run: all on the calling thread, all on workers, and the product's mix. */
+export const RUNNERS: [string, () => PartRunner][] = [
+  ['inline', () => new InlinePartRunner()],
+  ['workers', () => new WorkerPartRunner(2)],
+  ['default (inline + worker)', () => createPartRunner({ workers: 1 })],
+];

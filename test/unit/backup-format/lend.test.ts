@@ -5,11 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lendChunks } from '../../../src-main/services/backup-format/chunk-queue';
 import { FORMAT_VERSION } from '../../../src-main/services/backup-format/format';
 import type { BackupManifest } from '../../../src-main/services/backup-format/manifest';
-import { InlinePartRunner, type PartRunner } from '../../../src-main/services/backup-format/part-runner';
 import { lendVerifiedPayload } from '../../../src-main/services/backup-format/parts-reader';
 import { encryptToParts } from '../../../src-main/services/backup-format/parts-writer';
-import { WorkerPartRunner, createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
-import { asFormat2, fileSink, fileSource, makeKeys, tempDir, testData, type TestKeys } from './fixtures';
+import { createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
+import { asFormat2, fileSink, fileSource, makeKeys, tempDir, testData, type TestKeys, RUNNERS } from './fixtures';
 
 /**
  * Lent chunks (chunk-queue.ts lendChunks, parts-reader.ts lendVerifiedPayload): the restore's
@@ -61,11 +60,6 @@ let work: { path: string; remove: () => Promise<void> };
 let parts: string;
 let manifest: BackupManifest;
 const data = testData(5 * 1024 * 1024 + 777, 21);
-const runners: [string, () => PartRunner][] = [
-  ['inline', () => new InlinePartRunner()],
-  ['workers', () => new WorkerPartRunner(2)],
-  ['default (inline + worker)', () => createPartRunner({ workers: 1 })],
-];
 
 beforeAll(async () => {
   keys = await makeKeys();
@@ -88,7 +82,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => work.remove());
 
-describe.each(runners)('lendVerifiedPayload (%s runner)', (_label, makeRunner) => {
+describe.each(RUNNERS)('lendVerifiedPayload (%s runner)', (_label, makeRunner) => {
   it('each chunk stays as released while the consumer holds it, and is freed once it asked for the next', async () => {
     const runner = makeRunner();
     try {

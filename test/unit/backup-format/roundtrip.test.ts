@@ -5,17 +5,10 @@ import { bufferEntry, entriesFromDirectory } from '../../../src-main/services/ba
 import { readBackupManifest, restoreToDirectory, verifyBackup } from '../../../src-main/services/backup-format/backup-reader';
 import { writeBackup } from '../../../src-main/services/backup-format/backup-writer';
 import { MANIFEST_NAME } from '../../../src-main/services/backup-format/format';
-import { InlinePartRunner, type PartRunner } from '../../../src-main/services/backup-format/part-runner';
-import { WorkerPartRunner, createPartRunner } from '../../../src-main/services/backup-format/worker-pool';
-import { asFormat2, fileSink, fileSource, makeKeys, readBytes, tempDir, testData, type TestKeys } from './fixtures';
+import { asFormat2, fileSink, fileSource, makeKeys, readBytes, tempDir, testData, type TestKeys, RUNNERS } from './fixtures';
 
 let keys: TestKeys;
 let work: { path: string; remove: () => Promise<void> };
-const runners: [string, () => PartRunner][] = [
-  ['inline', () => new InlinePartRunner()],
-  ['workers', () => new WorkerPartRunner(2)],
-  ['default (inline + worker)', () => createPartRunner({ workers: 1 })],
-];
 
 beforeAll(async () => {
   keys = await makeKeys();
@@ -30,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => work.remove());
 
-describe.each(runners)('backup round trip (%s runner)', (label, makeRunner) => {
+describe.each(RUNNERS)('backup round trip (%s runner)', (label, makeRunner) => {
   it('restores every file byte for byte, manifest written last', async () => {
     const runner = makeRunner();
     const out = join(work.path, `out-${label}`);
