@@ -290,12 +290,13 @@ export function releaseDecryptKeys(keys: DecryptKeyBytes): void {
 }
 
 /**
- * Starts one part's encryption on this thread (PKESKs made, signer ready). With `reuseInput` the
- * plaintext chunks' memory is handed over (PartEncryptor).
+ * Starts one part's encryption on this thread (PKESKs made, signer ready). The plaintext chunks it
+ * is given are handed over, as PartRunner.encrypt's input is: their memory takes the ciphertext
+ * (PartEncryptor's reuseInput).
  */
-export async function startPartEncryption(keys: EncryptKeyBytes, reuseInput = false): Promise<PartEncryptor> {
+async function startPartEncryption(keys: EncryptKeyBytes): Promise<PartEncryptor> {
   try {
-    return new PartEncryptor(await newPartSession(await encryptKeys(keys)), { reuseInput });
+    return new PartEncryptor(await newPartSession(await encryptKeys(keys)), { reuseInput: true });
   } catch (e) {
     throw classifyPartError(e);
   }
@@ -344,7 +345,7 @@ export async function encryptPart(
   write: (chunk: Uint8Array) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<PartDigest> {
-  const enc = await startPartEncryption(keys, true); // the runner's input is handed over (PartRunner.encrypt)
+  const enc = await startPartEncryption(keys);
   for await (const chunk of input) {
     for (let at = 0; at < chunk.length; at += INLINE_STEP) {
       await nextTurn();
